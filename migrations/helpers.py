@@ -1,0 +1,317 @@
+"""Shared machinery for this template's migrations.
+
+Copier alone loses a user's work when a release moves or removes a file: it
+deletes every file of the old render that the new render lacks, edited or not.
+Each release that changes structure ships one script (vX_Y_Z.py) that declares
+what moved; this module does the rest, after Copier has written the new files:
+
+- moved file: a real 3-way merge with `git merge-file`
+    ours   = the user's file before the update   (git show HEAD:<old path>)
+    base   = the old release, rendered with the project's recorded answers
+    theirs = the new release's file, rendered the same way
+  Clean merges stay clean; overlaps get standard conflict markers.
+- file the release removed but the user edited: restored where it was.
+- relative Markdown links to moved paths, in every document: rewritten.
+- renamed questions: renamed in the answers file (before stage).
+
+Every result is computed from HEAD and the two renders only, never from what a
+previous run wrote, so running a migration twice, or again after a crash,
+gives the same tree as one clean run.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import copier
+import yaml
+from plumbum import local
+
+git = local["git"]
+
+PRODUCTS_DIR = "01_Data_Products"
+
+
+# --------------------------------------------------------------------- project
+
+
+@dataclass
+class Project:
+    """The project being updated, seen from its root (Copier's cwd)."""
+
+    root: Path
+    answers_file: str
+    old_answers: dict
+    new_answers: dict
+
+    @property
+    def layout_prefix(self) -> str:
+        """Where this project's files sit in the repository layout the moves
+        are written in: '' for a repository, 01_Data_Products/<slug>/ for a product."""
+        if self.new_answers.get("scope") == "product":
+            return f"{PRODUCTS_DIR}/{self.new_answers['product_slug']}/"
+        return ""
+
+
+def head_text(root: Path, rel: str) -> str | None:
+    """The file as committed before the update (None: not in HEAD)."""
+    code, out, _ = git["-C", str(root), "show", f"HEAD:./{rel}"].run(retcode=None)
+    return out if code == 0 else None
+
+
+def load_project(answers_file: str = ".copier-answers.yml") -> Project:
+    root = Path.cwd()
+    old = head_text(root, answers_file)
+    if old is None:
+        sys.exit(f"{answers_file} is not committed in HEAD; commit before updating.")
+    new_path = root / answers_file
+    return Project(
+        root=root,
+        answers_file=answers_file,
+        old_answers=yaml.safe_load(old) or {},
+        new_answers=yaml.safe_load(new_path.read_text()) or {},
+    )
+
+
+def render(answers: dict, dst: Path) -> Path:
+    """Render the release recorded in `answers` with those answers."""
+    data = {k: v for k, v in answers.items() if not k.startswith("_")}
+    copier.run_copy(
+        answers["_src_path"], str(dst), data=data, vcs_ref=answers["_commit"],
+        defaults=True, overwrite=True, quiet=True, unsafe=True,
+    )
+    (dst / ".copier-answers.yml").unlink(missing_ok=True)
+    return dst
+
+
+def files_below(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+# ---------------------------------------------------------------------- report
+
+
+@dataclass
+class Report:
+    version: str
+    moved: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    conflicted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    left_deleted: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+    def print(self) -> None:
+        print(
+            f"[data-product-framework {self.version}] moved {len(self.moved)}, "
+            f"merged {len(self.merged)}, conflicted {len(self.conflicted)}, "
+            f"kept {len(self.kept)}, links rewritten in {len(self.links)} files"
+        )
+        for label, items in (
+            ("moved (no edits of yours)", self.moved),
+            ("moved and merged with your edits", self.merged),
+            ("CONFLICT, resolve the markers", self.conflicted),
+            ("kept (you edited it; the template no longer ships it)", self.kept),
+            ("not recreated (you had deleted it)", self.left_deleted),
+            ("links rewritten", self.links),
+            ("answers", self.answers),
+        ):
+            for item in items:
+                print(f"  {label}: {item}")
+
+
+# Tests set this to stop the script after N writes, as a crash would.
+_STOP_AFTER = int(os.environ.get("DPF_MIGRATION_STOP_AFTER", "0") or 0)
+_writes = 0
+
+
+def _wrote() -> None:
+    global _writes
+    _writes += 1
+    if _STOP_AFTER and _writes >= _STOP_AFTER:
+        sys.stdout.flush()
+        os._exit(99)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write only when the content changes, atomically."""
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".dpf-tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    _wrote()
+
+
+def remove(path: Path) -> None:
+    if path.exists():
+        path.unlink()
+        _wrote()
+        parent = path.parent
+        while parent != Path.cwd() and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
+# ---------------------------------------------------------------------- merges
+
+
+def merge_file(ours: str, base: str, theirs: str, labels: tuple[str, str, str]) -> tuple[str, bool]:
+    """3-way merge with git merge-file; returns (text, had conflicts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(tmp) / name
+            path.write_text(text)
+            paths.append(str(path))
+        code, out, err = git[
+            "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2], *paths
+        ].run(retcode=None)
+    if code < 0:
+        raise RuntimeError(f"git merge-file failed: {err}")
+    return out, code > 0
+
+
+def _in_layout(moves: dict[str, str], prefix: str) -> dict[str, str]:
+    """Moves that concern this project, relative to its root."""
+    return {
+        old[len(prefix):]: new[len(prefix):]
+        for old, new in moves.items()
+        if old.startswith(prefix) and new.startswith(prefix)
+    }
+
+
+def apply_moves_and_removals(project: Project, moves: dict[str, str], report: Report) -> None:
+    root = project.root
+    with tempfile.TemporaryDirectory(prefix="dpf-migration-") as tmp:
+        old_render = render(project.old_answers, Path(tmp) / "old")
+        new_render = render(project.new_answers, Path(tmp) / "new")
+        old_files, new_files = files_below(old_render), files_below(new_render)
+        here = _in_layout(moves, project.layout_prefix)
+
+        for old_rel, new_rel in sorted(here.items()):
+            if old_rel not in old_files or new_rel not in new_files:
+                continue
+            base = (old_render / old_rel).read_text()
+            theirs = (new_render / new_rel).read_text()
+            ours = head_text(root, old_rel)
+            target = root / new_rel
+            if ours is None:
+                # Deleted by the user before this update: keep it deleted.
+                if target.exists() and target.read_text() == theirs:
+                    remove(target)
+                report.left_deleted.append(f"{old_rel} -> {new_rel}")
+            elif ours == base:
+                write_text(target, theirs)
+                report.moved.append(f"{old_rel} -> {new_rel}")
+            else:
+                text, conflicted = merge_file(
+                    ours, base, theirs,
+                    (f"yours ({old_rel})", "template before", f"template now ({new_rel})"),
+                )
+                write_text(target, text)
+                (report.conflicted if conflicted else report.merged).append(f"{old_rel} -> {new_rel}")
+            if (root / old_rel).exists() and (root / old_rel).read_text() in (ours, base):
+                remove(root / old_rel)
+
+        for rel in sorted(old_files - new_files - set(here)):
+            ours = head_text(root, rel)
+            base = (old_render / rel).read_text()
+            if ours is not None and ours != base:
+                write_text(root / rel, ours)
+                report.kept.append(rel)
+
+
+# ----------------------------------------------------------------------- links
+
+LINK = re.compile(r"(\]\(|^\[[^\]]+\]:\s*)(?!\w+:|/|#)([^)\s#]+)(#[^)\s]*)?")
+FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _markdown_files(root: Path):
+    """Markdown files of this project, not of nested projects (their own update handles them)."""
+    nested = {
+        p.parent for p in root.rglob(".copier-answers.yml") if p.parent != root
+    }
+    for path in sorted(root.rglob("*.md")):
+        if ".git" in path.parts or any(n in path.parents for n in nested):
+            continue
+        yield path
+
+
+def rewrite_links(project: Project, moves: dict[str, str], report: Report) -> None:
+    """Point relative links that target a moved path at its new place."""
+    prefix = project.layout_prefix
+    for path in _markdown_files(project.root):
+        rel = path.relative_to(project.root).as_posix()
+        here = posixpath.dirname(prefix + rel)
+        lines, changed, in_fence = path.read_text().split("\n"), False, False
+        for i, line in enumerate(lines):
+            if FENCE.match(line):
+                in_fence = not in_fence
+            if in_fence:
+                continue
+
+            def fix(match: re.Match) -> str:
+                target = posixpath.normpath(posixpath.join(here, match.group(2)))
+                if target not in moves:
+                    return match.group(0)
+                new = posixpath.relpath(moves[target], here or ".")
+                return match.group(1) + new + (match.group(3) or "")
+
+            new_line = LINK.sub(fix, line)
+            if new_line != line:
+                lines[i], changed = new_line, True
+        if changed:
+            write_text(path, "\n".join(lines))
+            report.links.append(rel)
+
+
+# --------------------------------------------------------------------- answers
+
+
+def rename_answers(answers_file: str, renames: dict[str, str], report: Report) -> None:
+    """Before stage: carry renamed questions' answers over to their new names."""
+    path = Path(answers_file)
+    text = path.read_text()
+    data = yaml.safe_load(text) or {}
+    changed = False
+    for old, new in renames.items():
+        if old in data:
+            if new not in data:
+                data[new] = data[old]
+            del data[old]
+            changed = True
+            report.answers.append(f"{old} -> {new}")
+    if changed:
+        header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+        write_text(path, header + yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
+
+
+# ------------------------------------------------------------------------ main
+
+
+def run(version: str, moves_for, renames: dict[str, str] | None = None) -> None:
+    """Entry point of every vX_Y_Z.py: `python vX_Y_Z.py before|after [answers file]`.
+
+    moves_for(answers) -> {old path: new path}, written in the repository layout.
+    """
+    stage = sys.argv[1] if len(sys.argv) > 1 else "after"
+    answers_file = sys.argv[2] if len(sys.argv) > 2 else ".copier-answers.yml"
+    report = Report(version)
+    if stage == "before":
+        rename_answers(answers_file, renames or {}, report)
+    else:
+        project = load_project(answers_file)
+        moves = moves_for(project.old_answers)
+        apply_moves_and_removals(project, moves, report)
+        rewrite_links(project, moves, report)
+    report.print()

@@ -1,0 +1,125 @@
+"""What a render must contain, written out independently of the template.
+
+SEED_TREE is the framework's tree exactly as the seed lists it; the template's
+default answers (airflow, dbt) must reproduce it. `expected_files` tailors it to
+other answers the way the docs promise: tool folders follow the chosen tool and
+disappear with `none`.
+"""
+
+from __future__ import annotations
+
+SEED_TREE = """
+01_Data_Products/<product>/spec.md
+01_Data_Products/<product>/api-contracts.md
+01_Data_Products/<product>/architecture.md
+01_Data_Products/<product>/changelog.md
+02_Architecture/system-overview.md
+02_Architecture/ingestion-pipeline.md
+02_Architecture/transformation-layer.md
+02_Architecture/output-serving.md
+03_Code_Patterns/python/decorators.md
+03_Code_Patterns/python/data-validation.md
+03_Code_Patterns/sql/joins-window-functions.md
+03_Code_Patterns/sql/modeling-patterns.md
+03_Code_Patterns/utils/logging-patterns.md
+04_Data_Modeling/dbt/model-layer.md
+04_Data_Modeling/dbt/tests.md
+04_Data_Modeling/schemas/events_table.md
+04_Data_Modeling/naming-conventions.md
+05_Pipelines/airflow/dag-structure.md
+05_Pipelines/airflow/failures-retries.md
+05_Pipelines/orchestration-patterns.md
+05_Pipelines/freshness-strategy.md
+06_DevOps/docker-setup.md
+06_DevOps/deployment-process.md
+06_DevOps/secrets-management.md
+06_DevOps/ci-cd.md
+07_Testing_Quality/data-contracts.md
+07_Testing_Quality/unit-integration-tests.md
+07_Testing_Quality/regression-testing.md
+07_Testing_Quality/test-strategy.md
+08_Observability/logging.md
+08_Observability/monitoring-metrics.md
+08_Observability/latency-dashboard.md
+08_Observability/cost-monitoring.md
+09_Docs_Internal/onboarding.md
+09_Docs_Internal/local-dev-setup.md
+09_Docs_Internal/style-guides.md
+09_Docs_Internal/how-tos/backfill-data.md
+09_Docs_Internal/how-tos/debug-airflow-dag.md
+10_Strategy_Roadmap/quarterly-roadmap.md
+10_Strategy_Roadmap/priorities.md
+10_Strategy_Roadmap/stakeholder-alignment.md
+11_Learning/books/designing-data-intensive-apps.md
+11_Learning/papers/event-driven-architectures.md
+11_Learning/concepts/change-data-capture.md
+11_Learning/concepts/data-catalog.md
+11_Learning/concepts/data-lineage.md
+11_Learning/concepts/data-versioning.md
+11_Learning/concepts/event-driven-architecture.md
+11_Learning/concepts/feature-stores.md
+11_Learning/concepts/reverse-etl.md
+11_Learning/tutorials/async-python-patterns.md
+11_Learning/tutorials/data-strategy-for-startups.md
+11_Learning/tutorials/dbt-macros-guide.md
+11_Learning/tutorials/etl-to-ml.md
+11_Learning/tutorials/incremental-models-with-watermarks.md
+11_Learning/tutorials/partitioned-backfills.md
+""".split()
+
+# What the template adds to the seed's tree in every repository render.
+ADDED = """
+README.md
+.copier-answers.yml
+.gitignore
+renovate.json5
+01_Data_Products/README.md
+09_Docs_Internal/glossary.md
+09_Docs_Internal/how-tos/README.md
+""".split()
+
+CI_FILES = {
+    "github": [".github/workflows/checks.yml"],
+    "gitlab": [".gitlab-ci.yml"],
+    "none": [],
+}
+
+DEFAULTS = {
+    "product_slug": "orders",
+    "orchestrator": "airflow",
+    "transformation_tool": "dbt",
+    "ci_provider": "github",
+}
+
+
+def _tailor(path: str, answers: dict) -> str | None:
+    """Map one seed path to the path these answers produce (None: left out)."""
+    orchestrator = answers.get("orchestrator", DEFAULTS["orchestrator"])
+    transformer = answers.get("transformation_tool", DEFAULTS["transformation_tool"])
+    path = path.replace("<product>", answers.get("product_slug", DEFAULTS["product_slug"]))
+    if path.startswith("05_Pipelines/airflow/") or path.endswith("debug-airflow-dag.md"):
+        if orchestrator == "none":
+            return None
+        return path.replace("airflow", orchestrator)
+    if path.startswith("04_Data_Modeling/dbt/") or path.endswith("dbt-macros-guide.md"):
+        if transformer == "none":
+            return None
+        return path.replace("dbt", transformer)
+    return path
+
+
+def expected_files(answers: dict | None = None) -> set[str]:
+    """Every file a repository render with these answers must hold, no more."""
+    answers = answers or {}
+    paths = {p for p in (_tailor(p, answers) for p in SEED_TREE) if p}
+    paths.update(ADDED)
+    paths.update(CI_FILES[answers.get("ci_provider", DEFAULTS["ci_provider"])])
+    return paths
+
+
+def expected_product_files(slug: str) -> set[str]:
+    """Files of a product rendered on its own (scope=product), relative to its folder."""
+    prefix = f"01_Data_Products/{slug}/"
+    return {p[len(prefix):] for p in expected_files({"product_slug": slug}) if p.startswith(prefix)} | {
+        ".copier-answers.yml"
+    }

@@ -1,0 +1,159 @@
+"""Small helpers shared by the tests: a tagged template repo in tmp, renders,
+and the checks every rendered document must pass."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import release  # noqa: E402  (scripts/release.py: the release rule)
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=check, capture_output=True, text=True
+    ).stdout
+
+
+def build_template_repo(dst: Path) -> dict[str, str]:
+    """Clone this repository into `dst` with today's working tree committed on top,
+    tag every release by the CHANGELOG rule and tag HEAD just above the last one.
+
+    Returns {"releases": [...], "head": tag of HEAD}.
+    """
+    git(ROOT.parent, "clone", "-q", "--no-local", str(ROOT), str(dst))
+    # Mirror the working tree (uncommitted edits included) so tests see it as HEAD.
+    tracked = set(git(dst, "ls-files").splitlines())
+    current = set(git(ROOT, "ls-files", "-co", "--exclude-standard").splitlines())
+    for rel in tracked - current:
+        (dst / rel).unlink(missing_ok=True)
+    for rel in current:
+        src = ROOT / rel
+        if src.is_file():
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / rel)
+    git(dst, "add", "-A")
+    if git(dst, "status", "--porcelain").strip():
+        git(dst, "commit", "-q", "-m", "Working tree under test")
+    release.create_tags(dst)
+    versions = [v for v, _ in release.release_points(dst)]
+    head_tags = git(dst, "tag", "--points-at", "HEAD").split()
+    if head_tags:
+        head = head_tags[0]
+    else:
+        major, minor, micro = release.version_key(versions[-1]) if versions else (0, 0, 0)
+        head = f"v{major}.{minor}.{micro + 1}"
+        git(dst, "tag", "-a", head, "-m", "HEAD under test")
+    return {"releases": [f"v{v}" for v in versions], "head": head}
+
+
+def render(src: Path, dst: Path, answers: dict | None = None, vcs_ref: str | None = None) -> Path:
+    """`copier copy --defaults` through the API, as a user would run it."""
+    copier.run_copy(
+        str(src), str(dst), data=answers or {}, defaults=True, vcs_ref=vcs_ref, quiet=True
+    )
+    return dst
+
+
+def files_of(root: Path) -> set[str]:
+    """Relative paths of every file below root, .git excluded."""
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+# ---------------------------------------------------------------- document checks
+
+FENCE = re.compile(r"^(```|~~~)")
+JINJA = re.compile(r"\{\{|\{%|\{#|%\}|#\}")
+
+
+def outside_fences(text: str):
+    """Yield (line number, line) for Markdown lines that are not in a code fence."""
+    in_fence = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if FENCE.match(line.strip()):
+            in_fence = not in_fence
+            continue
+        if not in_fence:
+            yield number, line
+
+
+def leftover_jinja(root: Path) -> list[str]:
+    """Template syntax that survived rendering.
+
+    Markdown: anywhere outside fenced code (dbt's own `{{ ref() }}` inside a
+    ```sql fence is content the docs teach). Every other file: anywhere.
+    """
+    problems = []
+    for rel in sorted(files_of(root)):
+        text = (root / rel).read_text(encoding="utf-8")
+        lines = outside_fences(text) if rel.endswith(".md") else enumerate(text.splitlines(), 1)
+        problems += [f"{rel}:{n}: {line.strip()}" for n, line in lines if JINJA.search(line)]
+    return problems
+
+
+def front_matter(text: str) -> dict:
+    if not text.startswith("---\n"):
+        return {}
+    end = text.index("\n---\n", 4)
+    return yaml.safe_load(text[4:end]) or {}
+
+
+def body_of(text: str) -> str:
+    if text.startswith("---\n"):
+        return text[text.index("\n---\n", 4) + 5 :]
+    return text
+
+
+def thin_documents(root: Path, min_lines: int = 25) -> list[str]:
+    """Markdown files that are empty or little more than headings."""
+    thin = []
+    for rel in sorted(r for r in files_of(root) if r.endswith(".md")):
+        body = body_of((root / rel).read_text(encoding="utf-8"))
+        prose = [l for l in body.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+        if len(prose) < min_lines:
+            thin.append(f"{rel} ({len(prose)} lines of content)")
+    return thin
+
+
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def heading_slugs(text: str) -> set[str]:
+    slugs = set()
+    for _, line in outside_fences(text):
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            title = re.sub(r"[^\w\- ]", "", title)
+            slugs.add(re.sub(r"\s", "-", title))
+    return slugs
+
+
+def broken_links(root: Path) -> list[str]:
+    """Relative Markdown links (and #anchors) that do not resolve."""
+    broken = []
+    for rel in sorted(r for r in files_of(root) if r.endswith(".md")):
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        for number, line in outside_fences(text):
+            for target in LINK.findall(line):
+                if re.match(r"^[a-z]+:", target) or target.startswith("/"):
+                    continue
+                file_part, _, anchor = target.partition("#")
+                dest = (path.parent / file_part).resolve() if file_part else path
+                if not dest.exists():
+                    broken.append(f"{rel}:{number}: {target}")
+                elif anchor and dest.is_file() and anchor not in heading_slugs(dest.read_text()):
+                    broken.append(f"{rel}:{number}: {target} (no such heading)")
+    return broken
