@@ -1,6 +1,6 @@
-"""Migration to 1.1.0: each orchestrator's own vocabulary, the glossary moves
-to 11_Learning, the how-to index folds into onboarding, team_email becomes
-team_contact.
+"""Migration to 1.1.0: each orchestrator's own vocabulary in file names, the
+glossary moves to 11_Learning, the how-to index folds into onboarding, and the
+question ci_provider is renamed ci_platform.
 
 Run by Copier (registered in copier.yml); to finish a run that was
 interrupted, run it again from the project folder:
@@ -30,8 +30,7 @@ def v1_1_0_moves(answers: dict) -> dict[str, str]:
     return moves
 
 
-# Renamed question: it now also accepts a chat channel, not only an e-mail.
-V1_1_0_RENAMED_ANSWERS = {"team_email": "team_contact"}
+V1_1_0_RENAMED_ANSWERS = {"ci_provider": "ci_platform"}
 
 if __name__ == "__main__":
     run("1.1.0", v1_1_0_moves, V1_1_0_RENAMED_ANSWERS)

@@ -74,9 +74,22 @@ README.md
 .gitignore
 renovate.json5
 01_Data_Products/README.md
+11_Learning/glossary.md
+""".split()
+
+# Release 1.0.0 added these instead (1.1.0 moved the glossary, folded the how-to index).
+ADDED_1_0_0 = """
+README.md
+.copier-answers.yml
+.gitignore
+renovate.json5
+01_Data_Products/README.md
 09_Docs_Internal/glossary.md
 09_Docs_Internal/how-tos/README.md
 """.split()
+
+# Since 1.1.0, files named after a scheduled unit use the orchestrator's own word.
+UNIT_WORD = {"airflow": "dag", "dagster": "job", "prefect": "flow"}
 
 CI_FILES = {
     "github": [".github/workflows/checks.yml"],
@@ -88,11 +101,11 @@ DEFAULTS = {
     "product_slug": "orders",
     "orchestrator": "airflow",
     "transformation_tool": "dbt",
-    "ci_provider": "github",
+    "ci_platform": "github",
 }
 
 
-def _tailor(path: str, answers: dict) -> str | None:
+def _tailor(path: str, answers: dict, release: str) -> str | None:
     """Map one seed path to the path these answers produce (None: left out)."""
     orchestrator = answers.get("orchestrator", DEFAULTS["orchestrator"])
     transformer = answers.get("transformation_tool", DEFAULTS["transformation_tool"])
@@ -100,7 +113,11 @@ def _tailor(path: str, answers: dict) -> str | None:
     if path.startswith("05_Pipelines/airflow/") or path.endswith("debug-airflow-dag.md"):
         if orchestrator == "none":
             return None
-        return path.replace("airflow", orchestrator)
+        path = path.replace("airflow", orchestrator)
+        if release != "1.0.0":
+            word = UNIT_WORD[orchestrator]
+            path = path.replace("dag-structure.md", f"{word}-structure.md").replace("-dag.md", f"-{word}.md")
+        return path
     if path.startswith("04_Data_Modeling/dbt/") or path.endswith("dbt-macros-guide.md"):
         if transformer == "none":
             return None
@@ -108,12 +125,13 @@ def _tailor(path: str, answers: dict) -> str | None:
     return path
 
 
-def expected_files(answers: dict | None = None) -> set[str]:
+def expected_files(answers: dict | None = None, release: str = "head") -> set[str]:
     """Every file a repository render with these answers must hold, no more."""
     answers = answers or {}
-    paths = {p for p in (_tailor(p, answers) for p in SEED_TREE) if p}
-    paths.update(ADDED)
-    paths.update(CI_FILES[answers.get("ci_provider", DEFAULTS["ci_provider"])])
+    paths = {p for p in (_tailor(p, answers, release) for p in SEED_TREE) if p}
+    paths.update(ADDED_1_0_0 if release == "1.0.0" else ADDED)
+    ci = answers.get("ci_platform", answers.get("ci_provider", DEFAULTS["ci_platform"]))
+    paths.update(CI_FILES[ci])
     return paths
 
 

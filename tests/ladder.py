@@ -20,11 +20,11 @@ ANSWER_SETS = {
     "defaults": {},
     "dagster-sqlmesh-snowflake": {
         "orchestrator": "dagster", "transformation_tool": "sqlmesh", "warehouse": "snowflake",
-        "product_name": "Customer 360", "ci_provider": "gitlab",
+        "product_name": "Customer 360", "ci_provider": "gitlab", "ci_platform": "gitlab",
     },
     "prefect-none-bigquery": {
         "orchestrator": "prefect", "transformation_tool": "none", "warehouse": "bigquery",
-        "product_audience": "both", "ci_provider": "none",
+        "product_audience": "both", "ci_provider": "none", "ci_platform": "none",
     },
     "none-dbt-postgres": {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres"},
 }

@@ -7,24 +7,24 @@ import itertools
 import pytest
 import yaml
 
-from expected import expected_files, expected_product_files
-from helpers import broken_links, files_of, front_matter, leftover_jinja, thin_documents
+from expected import SEED_TREE, expected_files, expected_product_files
+from helpers import broken_links, files_of, front_matter, leftover_jinja, render, thin_documents
 
 CHOICES = {
     "orchestrator": ["airflow", "dagster", "prefect", "none"],
     "transformation_tool": ["dbt", "sqlmesh", "none"],
     "warehouse": ["duckdb", "postgres", "snowflake", "bigquery", "databricks"],
-    "ci_provider": ["github", "gitlab", "none"],
+    "ci_platform": ["github", "gitlab", "none"],
     "product_audience": ["internal", "external", "both"],
 }
 
 # Every value of every choice at least once, in five renders (the CI slice).
 SLICE = [
-    {"orchestrator": "airflow", "transformation_tool": "dbt", "warehouse": "duckdb", "ci_provider": "github", "product_audience": "internal"},
-    {"orchestrator": "dagster", "transformation_tool": "sqlmesh", "warehouse": "snowflake", "ci_provider": "gitlab", "product_audience": "external", "product_name": "Customer 360"},
-    {"orchestrator": "prefect", "transformation_tool": "none", "warehouse": "bigquery", "ci_provider": "none", "product_audience": "both"},
-    {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres", "ci_provider": "github", "product_audience": "internal", "team_name": "Équipe Données"},
-    {"orchestrator": "none", "transformation_tool": "sqlmesh", "warehouse": "databricks", "ci_provider": "gitlab", "product_audience": "external"},
+    {"orchestrator": "airflow", "transformation_tool": "dbt", "warehouse": "duckdb", "ci_platform": "github", "product_audience": "internal"},
+    {"orchestrator": "dagster", "transformation_tool": "sqlmesh", "warehouse": "snowflake", "ci_platform": "gitlab", "product_audience": "external", "product_name": "Customer 360"},
+    {"orchestrator": "prefect", "transformation_tool": "none", "warehouse": "bigquery", "ci_platform": "none", "product_audience": "both"},
+    {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres", "ci_platform": "github", "product_audience": "internal", "team_name": "Équipe Données"},
+    {"orchestrator": "none", "transformation_tool": "sqlmesh", "warehouse": "databricks", "ci_platform": "gitlab", "product_audience": "external"},
 ]
 FULL = [dict(zip(CHOICES, combo)) for combo in itertools.product(*CHOICES.values())]
 
@@ -37,6 +37,14 @@ def test_default_render_is_exactly_the_seed_tree_plus_additions(copie):
     result = copie.copy()
     assert result.exception is None, result.exception
     assert files_of(result.project_dir) == expected_files()
+
+
+def test_release_1_0_0_reproduces_the_seed_tree_exactly(template_repo, tmp_path):
+    """The first release is the framework's published tree, path for path."""
+    src, _ = template_repo
+    project = render(src, tmp_path / "v1", vcs_ref="v1.0.0")
+    assert files_of(project) == expected_files(release="1.0.0")
+    assert {p.replace("orders", "<product>") for p in files_of(project)} >= set(SEED_TREE)
 
 
 def test_default_render_records_where_it_came_from(copie):
@@ -98,7 +106,7 @@ def test_answers_appear_where_they_belong(copie):
     assert front_matter((root / "02_Architecture/system-overview.md").read_text())["owner"] == "Logistics Data"
     overview = (root / "02_Architecture/system-overview.md").read_text()
     assert "```mermaid" in overview and "Snowflake" in overview and "SQLMesh" in overview
-    assert "Dagster" in (root / "05_Pipelines/dagster/dag-structure.md").read_text()
+    assert "Dagster" in (root / "05_Pipelines/dagster/job-structure.md").read_text()
 
 
 def test_rendering_is_deterministic(copie):
