@@ -75,6 +75,8 @@ README.md
 renovate.json5
 01_Data_Products/README.md
 11_Learning/glossary.md
+tools/dpf.py
+dpf.toml
 """.split()
 
 # Release 1.0.0 added these instead (1.1.0 moved the glossary, folded the how-to index).
