@@ -91,7 +91,9 @@ def render(answers: dict, dst: Path) -> Path:
 
 
 def files_below(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+    }
 
 
 # ---------------------------------------------------------------------- report
@@ -242,7 +244,8 @@ def _markdown_files(root: Path):
         p.parent for p in root.rglob(".copier-answers.yml") if p.parent != root
     }
     for path in sorted(root.rglob("*.md")):
-        if ".git" in path.parts or any(n in path.parents for n in nested):
+        # Symlinks (the docs site's docs/ folder) point at files handled under their real path.
+        if path.is_symlink() or ".git" in path.parts or any(n in path.parents for n in nested):
             continue
         yield path
 
