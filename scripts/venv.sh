@@ -7,8 +7,10 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 stamp="$venv/.requirements-dev.txt"
-if ! cmp -s "$root/requirements-dev.txt" "$stamp"; then
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$root/requirements-dev.txt"
-  cp "$root/requirements-dev.txt" "$stamp"
+# requirements-dev.txt includes template/requirements-docs.txt: watch both.
+wanted() { cat "$root/requirements-dev.txt" "$root/template/requirements-docs.txt"; }
+if ! wanted | cmp -s - "$stamp"; then
+  (cd "$root" && "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt)
+  wanted > "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
