@@ -228,11 +228,18 @@ def parse_flat_yaml(text: str) -> tuple[dict[str, str | None], dict[str, int]]:
         if key[:1] in ("'", '"'):
             key = key[1:-1]
         j = i + 1
-        while j < len(lines) and (lines[j][:1] in (" ", "\t") or not lines[j].strip()):
+        # PyYAML writes a list under a key without indenting it ("- item").
+        while j < len(lines) and (
+            lines[j][:1] in (" ", "\t") or not lines[j].strip() or lines[j].startswith("- ")
+        ):
             j += 1
         cont = lines[i + 1:j]
         while cont and not cont[-1].strip():  # blank lines before the next key
             cont.pop()
+        if not (match.group("rest") or "").strip() and any(c.startswith("- ") for c in cont):
+            values[key], where[key] = None, i + 1
+            i = j
+            continue
         try:
             values[key] = _scalar(match.group("rest") or "", cont)
         except ValueError as exc:
