@@ -77,7 +77,15 @@ renovate.json5
 11_Learning/glossary.md
 tools/dpf.py
 dpf.toml
+mkdocs.yml
+requirements-docs.txt
+.pre-commit-config.yaml
+.pymarkdown.yml
+.yamllint.yml
+docs/README.md
 """.split()
+# docs/ also holds one symlink per area folder (docs/01_Data_Products -> ../01_Data_Products);
+# files_of() does not list them (they are folders); tests/test_site.py checks them.
 
 # Release 1.0.0 added these instead (1.1.0 moved the glossary, folded the how-to index).
 ADDED_1_0_0 = """
@@ -105,6 +113,93 @@ DEFAULTS = {
     "transformation_tool": "dbt",
     "ci_platform": "github",
 }
+
+# Since the release after 1.1.0: every product folder holds its machine-readable
+# descriptor and contract, and every repository the tool that validates them.
+PRODUCT_FILES = """
+01_Data_Products/<product>/data-product.odps.yaml
+01_Data_Products/<product>/data-contract.odcs.yaml
+""".split()
+CONTRACT_TOOLS = """
+tools/contracts.py
+tools/requirements.txt
+tools/schemas/README.txt
+tools/schemas/odcs-3.1.0.schema.json
+tools/schemas/odps-1.0.0.schema.json
+""".split()
+
+# The starter pipeline (question starter_pipeline, on by default for DuckDB);
+# <id> is the product slug as an identifier (customer-360 -> customer_360).
+PIPELINE_FILES = """
+Makefile
+pytest.ini
+requirements.txt
+requirements-contract-tools.txt
+data/sample/<id>_events.csv
+pipelines/__init__.py
+pipelines/run.py
+pipelines/<id>/__init__.py
+pipelines/<id>/load.py
+pipelines/<id>/transform.py
+tests/pipelines/conftest.py
+tests/pipelines/test_contracts.py
+tests/pipelines/test_load.py
+tests/pipelines/test_orchestration.py
+tests/pipelines/test_pipeline.py
+""".split()
+PIPELINE_TRANSFORM = {
+    "dbt": """
+transform/dbt_project.yml
+transform/profiles.yml
+transform/models/staging/<id>/_<id>__sources.yml
+transform/models/staging/<id>/_<id>__models.yml
+transform/models/staging/<id>/stg_<id>.sql
+transform/models/intermediate/<id>/int_<id>_daily.sql
+transform/models/marts/<id>/_<id>__models.yml
+transform/models/marts/<id>/fct_<id>.sql
+transform/tests/assert_fct_<id>_reconciles.sql
+transform/tests/generic/unique_combination_of_columns.sql
+""".split(),
+    "sqlmesh": """
+transform/config.py
+transform/external_models.yaml
+transform/models/staging/stg_<id>.sql
+transform/models/intermediate/int_<id>_daily.sql
+transform/models/marts/fct_<id>.sql
+transform/tests/test_stg_<id>.yaml
+""".split(),
+    "none": """
+transform/10_staging/stg_<id>.sql
+transform/20_intermediate/int_<id>_daily.sql
+transform/30_marts/fct_<id>.sql
+transform/tests/assert_fct_<id>_reconciles.sql
+""".split(),
+}
+PIPELINE_ORCHESTRATOR = {
+    "airflow": ["dags/<id>_daily.py", "requirements-orchestrator.txt"],
+    "dagster": ["pipelines/<id>/definitions.py", "requirements-orchestrator.txt"],
+    "prefect": ["flows/<id>_daily.py", "requirements-orchestrator.txt"],
+    "none": [],
+}
+
+
+def product_id(slug: str) -> str:
+    """The product slug as a SQL and Python identifier, as macros.jinja's ID."""
+    return ("p" if slug[:1].isdigit() else "") + slug.replace("-", "_")
+
+
+def pipeline_files(answers: dict) -> set[str]:
+    """Files of the starter pipeline for these answers (empty when it is off)."""
+    warehouse = answers.get("warehouse", "duckdb")
+    if not answers.get("starter_pipeline", warehouse == "duckdb"):
+        return set()
+    transformer = answers.get("transformation_tool", DEFAULTS["transformation_tool"])
+    orchestrator = answers.get("orchestrator", DEFAULTS["orchestrator"])
+    paths = PIPELINE_FILES + PIPELINE_TRANSFORM[transformer] + PIPELINE_ORCHESTRATOR[orchestrator]
+    if warehouse != "duckdb" and transformer != "none":
+        paths = paths + ["requirements-warehouse.txt"]
+    pid = product_id(answers.get("product_slug", DEFAULTS["product_slug"]))
+    return {p.replace("<id>", pid) for p in paths}
 
 
 def _tailor(path: str, answers: dict, release: str) -> str | None:
@@ -134,6 +229,11 @@ def expected_files(answers: dict | None = None, release: str = "head") -> set[st
     paths.update(ADDED_1_0_0 if release == "1.0.0" else ADDED)
     ci = answers.get("ci_platform", answers.get("ci_provider", DEFAULTS["ci_platform"]))
     paths.update(CI_FILES[ci])
+    if release not in ("1.0.0", "1.1.0"):
+        slug = answers.get("product_slug", DEFAULTS["product_slug"])
+        paths.update(p.replace("<product>", slug) for p in PRODUCT_FILES)
+        paths.update(CONTRACT_TOOLS)
+        paths.update(pipeline_files(answers))
     return paths
 
 

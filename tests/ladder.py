@@ -133,3 +133,168 @@ def recorded_commit(project: Path, answers_file: str = ".copier-answers.yml") ->
 
 def own_doc_links_broken(project: Path, edits: UserEdits) -> list[str]:
     return [b for b in broken_links(project) if b.startswith(edits.own_doc)]
+
+
+# ------------------------------------------------ random answers and user edits
+# Shared by tests/test_reliability.py and bench/run.py (the fleet).
+
+import datetime as _dt  # noqa: E402
+import os  # noqa: E402
+import random as _random  # noqa: E402
+
+CHOICES = {
+    "orchestrator": ["airflow", "dagster", "prefect", "none"],
+    "transformation_tool": ["dbt", "sqlmesh", "none"],
+    "warehouse": ["duckdb", "postgres", "snowflake", "bigquery", "databricks"],
+    "ci_platform": ["github", "gitlab", "none"],
+    "product_audience": ["internal", "external", "both"],
+}
+_NAMES = [
+    "Acme Analytics", "O'Neil & Sons", "Data/Platform: Core", "R+D 2026", "Zürich Insights",
+    "日本 Analytics", "Команда данных", "Équipe Données (EU)", "3M Data", "null", "yes",
+    "Orders & Returns", "Customer 360", "A", "צוות נתונים", "Growth.io", "Ops-Finance",
+]
+_PURPOSES = [
+    "One trusted daily view of {x} for the people who plan, sell and report on them.",
+    "Every {x} event, deduplicated and joined to customers, for finance: refreshed hourly.",
+    "{x} KPIs (revenue, margin & churn) for the weekly business review — 99.9% on time!",
+    "Ground truth for {x}; used by ML, BI and the partner API #data",
+]
+_PHRASES = [
+    "we decided this after the March review", "ünïcödé ✓ — owners agreed", "see ticket DATA-42",
+    "keep: legal asked for it", "日本語のメモ", "ملاحظة الفريق", "TODO-free, reviewed twice",
+]
+
+
+def random_answers(rng: _random.Random) -> dict:
+    """A valid answer set for every release (random stack, unusual names, past dates)."""
+    answers = {key: rng.choice(values) for key, values in CHOICES.items()}
+    answers["ci_provider"] = answers["ci_platform"]  # the 1.0.0 name of the question
+    for key in ("project_name", "product_name", "team_name"):
+        if rng.random() < 0.7:
+            answers[key] = rng.choice(_NAMES)
+    if rng.random() < 0.5:
+        thing = answers.get("product_name", "orders").lower()
+        answers["product_purpose"] = rng.choice(_PURPOSES).format(x=thing)[:200]
+    if rng.random() < 0.3:
+        answers["team_email"] = rng.choice(["data+ops@example.com", "DATA@Example.ORG", "a.b_c%d@sub.example.co"])
+    day = _dt.date(2020, 1, 1) + _dt.timedelta(days=rng.randrange(2000))
+    answers["created_on"] = min(day, _dt.date.today()).isoformat()
+    answers["roadmap_start_quarter"] = f"20{rng.randrange(20, 31)}-Q{rng.randrange(1, 5)}"
+    return answers
+
+
+EDIT_OPS = ("append", "after_title", "middle", "replace", "owner", "delete", "rename",
+            "own_doc", "new_folder", "tooling", "going_away")
+EDIT_CORPORA = {
+    # name: [(operation, how many documents; None = every document)]
+    "ladder": None,  # apply_user_edits above
+    "everywhere": [("append", None), ("after_title", None)],
+    "rewrites": [("replace", None), ("middle", None)],
+    "structure": [("delete", 3), ("rename", 3), ("own_doc", 2), ("new_folder", 1), ("going_away", None)],
+    "tooling": [("tooling", 1), ("owner", None)],
+    **{f"random-{seed}": seed for seed in range(1, 7)},
+}
+
+
+def user_edits(project: Path, going_away: set[str], corpus: str | int | list, tag: str = "") -> UserEdits:
+    """Apply one corpus of user edits (a name of EDIT_CORPORA, a seed for a random
+    mix, or a list of operations) and commit. Every line written is unique."""
+    if corpus == "ladder":
+        return apply_user_edits(project, going_away)
+    spec = EDIT_CORPORA.get(corpus, corpus) if isinstance(corpus, str) else corpus
+    rng = _random.Random(f"{corpus}-{tag}")
+    if isinstance(spec, int):
+        rng = _random.Random(spec * 7919 + sum(map(ord, tag)))
+        spec = [(rng.choice(EDIT_OPS), rng.choice([1, 2, 5, None])) for _ in range(rng.randint(3, 9))]
+        spec.append(("going_away", None))
+    edits = UserEdits()
+    counter = [0]
+
+    def note(where: str) -> str:
+        counter[0] += 1
+        line = f"Team note {tag or 'x'}-{counter[0]} on {where}: {rng.choice(_PHRASES)}."
+        edits.lines.append(line)
+        return line
+
+    def docs(how_many, exclude=()):
+        pool = sorted(r for r in files_of(project) if r.endswith(".md") and r not in exclude)
+        return pool if how_many is None else rng.sample(pool, min(how_many, len(pool)))
+
+    def body_start(lines: list[str]) -> int:
+        if lines and lines[0] == "---" and "---" in lines[1:]:
+            return lines.index("---", 1) + 1
+        return 0
+
+    own_docs = []
+    for op, how_many in spec:
+        if op in ("append", "after_title", "middle", "replace", "owner"):
+            for rel in docs(how_many):
+                path = project / rel
+                lines = path.read_text().split("\n")
+                start = body_start(lines)
+                if op == "append":
+                    lines += [note(rel), ""]
+                elif op == "after_title":
+                    title = next((i for i, l in enumerate(lines) if l.startswith("# ")), start)
+                    lines[title + 1:title + 1] = ["", note(rel)]
+                elif op == "middle":
+                    at = rng.randrange(start, len(lines) + 1)
+                    lines[at:at] = ["", note(rel), ""]
+                elif op == "replace":
+                    mine = set(edits.lines)  # never overwrite what the team wrote before
+                    options = [i for i in range(start, len(lines))
+                               if lines[i].strip() and not lines[i].startswith("#") and lines[i] not in mine]
+                    if options:
+                        lines[rng.choice(options)] = note(rel)
+                elif op == "owner":
+                    for i in range(start):
+                        if lines[i].startswith("owner:"):
+                            counter[0] += 1
+                            lines[i] = f"owner: 'Squad {tag or 'x'}-{counter[0]}'"
+                            edits.lines.append(lines[i])
+                path.write_text("\n".join(lines))
+        elif op == "delete":
+            keep = {"README.md", "01_Data_Products/README.md", *going_away}
+            for rel in docs(how_many, exclude=keep | set(edits.deleted)):
+                gone = set((project / rel).read_text().split("\n"))  # deleted on purpose
+                edits.lines[:] = [line for line in edits.lines if line not in gone]
+                (project / rel).unlink()
+                edits.deleted.append(rel)
+        elif op == "rename":
+            for rel in docs(how_many, exclude={*edits.deleted, *own_docs}):
+                new = rel[:-3] + "-ours.md"
+                (project / rel).rename(project / new)
+                (project / new).write_text((project / new).read_text() + f"\n{note(new)}\n")
+                edits.deleted.append(rel)
+        elif op in ("own_doc", "new_folder"):
+            for _ in range(how_many or 1):
+                folder = rng.choice(sorted({Path(r).parent.as_posix() for r in files_of(project) if r.endswith(".md")}))
+                if op == "new_folder":
+                    folder = f"12_Team_{counter[0]}/rituals"
+                rel = f"{folder}/team-notes-{counter[0]}.md".lstrip("./")
+                here = Path(rel).parent
+                links = [f"- [{Path(t).stem}]({Path(os.path.relpath(t, here)).as_posix()})"
+                         for t in sorted(going_away) if t.endswith(".md")]
+                (project / rel).parent.mkdir(parents=True, exist_ok=True)
+                (project / rel).write_text(f"# Our notes\n\n{note(rel)}\n\n" + "\n".join(links) + "\n")
+                own_docs.append(rel)
+        elif op == "tooling":
+            for rel, prefix in ((".gitignore", "# "), ("renovate.json5", "// ")):
+                path = project / rel
+                if path.is_file():
+                    path.write_text(f"{prefix}{note(rel)}\n" + path.read_text())
+        elif op == "going_away":
+            for rel in sorted(r for r in going_away if r.endswith(".md") and r not in edits.deleted):
+                path = project / rel
+                if path.is_file():
+                    path.write_text(path.read_text() + f"\n{note(rel)}\n")
+    if own_docs:
+        edits.own_doc = own_docs[0]
+    commit_all(project, f"Team edits ({corpus})")
+    return edits
+
+
+def tree_bytes(project: Path) -> dict[str, bytes]:
+    """Every file below project (.git excluded) with its bytes."""
+    return {rel: (project / rel).read_bytes() for rel in sorted(files_of(project))}

@@ -145,7 +145,8 @@ def test_rendered_config_is_valid_toml_and_lists_existing_docs(rendered):
     assert not any(p.startswith("01_Data_Products/orders") for p in required)
     assert data["products"] == {
         "directory": "01_Data_Products", "index": "01_Data_Products/README.md",
-        "documents": ["spec.md", "api-contracts.md", "architecture.md", "changelog.md"],
+        "documents": ["spec.md", "api-contracts.md", "architecture.md", "changelog.md",
+                      "data-product.odps.yaml", "data-contract.odcs.yaml"],
     }
     # The fallback reader for Python 3.10 (no tomllib) reads it identically.
     assert dpf._mini_toml((rendered / "dpf.toml").read_text()) == data

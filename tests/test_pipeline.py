@@ -1,0 +1,230 @@
+"""The starter pipeline: a default render builds and tests itself with the two
+documented commands (`make run`, `make test`) on a fresh venv, and a project
+from the previous release takes it through an update without losing what the
+team wrote in its model and contract documents, or later in the models and the
+contract themselves.
+
+The default end-to-end test installs requirements.txt (dbt-core + dbt-duckdb +
+duckdb + pytest, about 200 MB; 20-25 s from PyPI, less from pip's cache) and
+builds twice; about 1.5 minutes. Heavier checks are opt-in (`-m slow`): the real
+Airflow DagBag import, datacontract-cli's lint and test on the built DuckDB file,
+and the SQLMesh and plain-SQL starters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import files_of, git, leftover_jinja, render
+from ladder import FIXED, commit_all, conflict_markers, renovate_update, start_project
+
+TABLES = ("raw.orders_events", "analytics.stg_orders", "analytics.fct_orders")
+NOTE = "Team note: {} was reviewed with finance in March; keep this line."
+
+
+def clean_env() -> dict[str, str]:
+    """This session's environment minus what would leak into the project's own venv and pytest."""
+    drop = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV")
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
+    env["PYTHON"] = sys.executable  # the interpreter `make` builds .venv with
+    return env
+
+
+def make(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    assert shutil.which("make"), "GNU make is needed: the generated repo documents `make run` / `make test`"
+    return subprocess.run(["make", *targets], cwd=project, env=clean_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tail(run: subprocess.CompletedProcess, lines: int = 60) -> str:
+    return "\n".join((run.stdout + "\n" + run.stderr).splitlines()[-lines:])
+
+
+def row_counts(project: Path, database: str = "data/warehouse/warehouse.duckdb") -> dict[str, int]:
+    """Row counts read with the project's own venv (duckdb is not a dev dependency here)."""
+    code = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        f"print(json.dumps({{t: con.execute(f'select count(*) from {{t}}').fetchone()[0] for t in {list(TABLES)!r}}}))\n"
+    )
+    out = subprocess.run([str(project / ".venv/bin/python"), "-c", code, str(project / database)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def previous_release(info: dict) -> str:
+    earlier = [tag for tag in info["releases"] if tag != info["head"]]
+    assert earlier, "no release before HEAD to update from"
+    return earlier[-1]
+
+
+# ---------------------------------------------------------------------------
+#  The default repository runs its pipeline
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def default_repo(template_repo, tmp_path_factory) -> Path:
+    src, info = template_repo
+    return render(src, tmp_path_factory.mktemp("starter") / "orders-data", dict(FIXED), vcs_ref=info["head"])
+
+
+def test_default_render_holds_the_starter_pipeline(default_repo):
+    answers = yaml.safe_load((default_repo / ".copier-answers.yml").read_text())
+    assert answers["starter_pipeline"] is True and answers["warehouse"] == "duckdb"
+    assert leftover_jinja(default_repo) == []
+    makefile = (default_repo / "Makefile").read_text()
+    assert "\nrun: install\n" in makefile and "\ntest: install\n" in makefile
+    # Orchestrator packages stay out of the default install.
+    requirements = (default_repo / "requirements.txt").read_text()
+    assert "dbt-duckdb==" in requirements and "airflow" not in requirements
+    assert "apache-airflow==" in (default_repo / "requirements-orchestrator.txt").read_text()
+    # The DuckDB file goes to a gitignored folder.
+    assert "data/warehouse/" in (default_repo / ".gitignore").read_text().splitlines()
+
+
+def test_default_repo_runs_and_tests_its_pipeline_with_the_two_documented_commands(default_repo):
+    run = make(default_repo, "run")
+    assert run.returncode == 0, tail(run)
+    counts = row_counts(default_repo)
+    assert counts["raw.orders_events"] == 40  # 36 events and 4 redeliveries
+    assert counts["analytics.stg_orders"] == 36
+    assert 0 < counts["analytics.fct_orders"] < 36
+
+    test = make(default_repo, "test")
+    assert test.returncode == 0, tail(test)
+    summary = test.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+    # Running it again rebuilds the same tables: every step is idempotent.
+    again = make(default_repo, "run")
+    assert again.returncode == 0, tail(again)
+    assert row_counts(default_repo) == counts
+
+    # The build never writes a file git would pick up.
+    git(default_repo, "init", "-q")
+    untracked_build = [line for line in git(default_repo, "status", "--porcelain", "--ignored").splitlines()
+                       if line.startswith("??") and line[3:].startswith(("data/warehouse", ".venv", "transform/target"))]
+    assert untracked_build == []
+
+
+# ---------------------------------------------------------------------------
+#  Updates keep what the team wrote
+# ---------------------------------------------------------------------------
+def edit(project: Path, rel: str) -> str:
+    """A team's edit: a line right after the title and one at the end."""
+    path = project / rel
+    lines = path.read_text().split("\n")
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), 0)
+    line = NOTE.format(rel)
+    lines[title + 1:title + 1] = ["", line]
+    path.write_text("\n".join(lines).rstrip("\n") + f"\n{line} (end)\n")
+    return line
+
+
+def test_update_from_the_previous_release_keeps_edits_to_model_and_contract_docs(template_repo, tmp_path):
+    src, info = template_repo
+    project = start_project(src, tmp_path / "project", previous_release(info), {})
+    edited = {rel: edit(project, rel) for rel in (
+        "07_Testing_Quality/data-contracts.md",
+        "01_Data_Products/orders/api-contracts.md",
+        "01_Data_Products/orders/spec.md",
+        "04_Data_Modeling/dbt/model-layer.md",
+        "04_Data_Modeling/dbt/tests.md",
+    )}
+    commit_all(project, "Team edits")
+
+    run = renovate_update(project, info["head"], trust=False)  # no migration in this hop
+    assert run.returncode == 0, run.stderr
+
+    for rel, line in edited.items():
+        text = (project / rel).read_text()
+        assert line in text and f"{line} (end)" in text, f"the team's edit of {rel} was lost"
+    assert conflict_markers(project) == []
+    assert not [f for f in files_of(project) if f.endswith((".rej", ".orig"))]
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["starter_pipeline"] is True and answers["_commit"] == info["head"]
+    for rel in ("Makefile", "01_Data_Products/orders/data-contract.odcs.yaml",
+                "01_Data_Products/orders/data-product.odps.yaml", "transform/models/marts/orders/fct_orders.sql"):
+        assert (project / rel).is_file(), f"{rel} did not arrive with the update"
+
+
+@pytest.fixture(scope="module")
+def newer_release(template_repo, tmp_path_factory) -> tuple[Path, str, str]:
+    """The template repo with one more release above HEAD that changes the fact model and
+    the contract (a line at their end): (path, HEAD tag, newer tag)."""
+    src, info = template_repo
+    path = tmp_path_factory.mktemp("newer") / "data-product-framework"
+    git(src.parent, "clone", "-q", "--no-local", str(src), str(path))
+    for rel, line in (("extensions/pipeline/dbt/fct.sql.jinja", "-- reviewed for the newer release\n"),
+                      ("extensions/pipeline/odcs.yaml.jinja", "# reviewed for the newer release\n")):
+        with open(path / rel, "a") as out:
+            out.write(line)
+    git(path, "commit", "-q", "-am", "A newer release")
+    major, minor, micro = (int(p) for p in info["head"][1:].split("."))
+    newer = f"v{major}.{minor}.{micro + 1}"
+    git(path, "tag", "-a", newer, "-m", "newer")
+    return path, info["head"], newer
+
+
+def test_update_keeps_edits_to_the_models_and_the_contract(newer_release, tmp_path):
+    src, head, newer = newer_release
+    project = start_project(src, tmp_path / "project", head, {})
+    fct = project / "transform/models/marts/orders/fct_orders.sql"
+    contract = project / "01_Data_Products/orders/data-contract.odcs.yaml"
+    fct.write_text(fct.read_text().replace("    loaded_at\n", "    loaded_at,\n    'web' as channel\n"))
+    contract.write_text(contract.read_text().replace("version: 0.1.0", "version: 0.2.0", 1))
+    commit_all(project, "Team edits to the model and the contract")
+
+    run = renovate_update(project, newer, trust=False)
+    assert run.returncode == 0, run.stderr
+    assert "'web' as channel" in fct.read_text() and "-- reviewed for the newer release" in fct.read_text()
+    assert "version: 0.2.0" in contract.read_text() and "# reviewed for the newer release" in contract.read_text()
+    assert conflict_markers(project) == []
+
+
+# ---------------------------------------------------------------------------
+#  Opt-in: the heavy tools, for real
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_airflow_dagbag_imports_the_dag(default_repo):
+    """`make orchestrator` installs Airflow; the repo's own import test then loads the DAG."""
+    if not (default_repo / ".venv/.installed").exists():
+        assert make(default_repo, "install").returncode == 0
+    run = make(default_repo, "orchestrator", timeout=900)
+    assert run.returncode == 0, tail(run)
+    test = subprocess.run([str(default_repo / ".venv/bin/python"), "-m", "pytest", "-rs",
+                           "tests/pipelines/test_orchestration.py"], cwd=default_repo,
+                          env=clean_env(), capture_output=True, text=True, timeout=600)
+    assert test.returncode == 0, tail(test)
+    assert "skipped" not in test.stdout.splitlines()[-1], tail(test)
+
+
+@pytest.mark.slow
+def test_datacontract_cli_lints_and_tests_the_built_contract(default_repo):
+    """`make contract-tools`: datacontract-cli's lint and test on the DuckDB file, dataproduct lint."""
+    run = make(default_repo, "contract-tools", timeout=900)
+    assert run.returncode == 0, tail(run, 120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answers", [
+    {"transformation_tool": "sqlmesh", "orchestrator": "dagster"},
+    {"transformation_tool": "none", "orchestrator": "prefect", "product_name": "Customer 360"},
+], ids=lambda a: a["transformation_tool"])
+def test_other_starters_run_and_test(template_repo, tmp_path, answers):
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", {**FIXED, **answers}, vcs_ref=info["head"])
+    run = make(project, "run", timeout=900)
+    assert run.returncode == 0, tail(run)
+    test = make(project, "test", timeout=900)
+    assert test.returncode == 0, tail(test)
+    orchestrator = make(project, "orchestrator", "test", timeout=900)
+    assert orchestrator.returncode == 0, tail(orchestrator)
+    assert "skipped" not in orchestrator.stdout.strip().splitlines()[-1], tail(orchestrator)
