@@ -262,7 +262,7 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
                 (project / rel).unlink()
                 edits.deleted.append(rel)
         elif op == "rename":
-            for rel in docs(how_many, exclude={*edits.deleted, *own_docs}):
+            for rel in docs(how_many, exclude={*edits.deleted, *own_docs, *going_away}):
                 new = rel[:-3] + "-ours.md"
                 (project / rel).rename(project / new)
                 (project / new).write_text((project / new).read_text() + f"\n{note(new)}\n")

@@ -102,10 +102,8 @@ def test_default_repo_runs_and_tests_its_pipeline_with_the_two_documented_comman
     summary = test.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
 
-    # Running it again rebuilds the same tables: every step is idempotent.
-    again = make(default_repo, "run")
-    assert again.returncode == 0, tail(again)
-    assert row_counts(default_repo) == counts
+    # (Running it twice changes nothing: the generated tests/pipelines/test_load.py proves the
+    # loader idempotent, and every model is rebuilt whole.)
 
     # The build never writes a file git would pick up.
     git(default_repo, "init", "-q")

@@ -439,7 +439,7 @@ def test_hostile_answers_render_literally_and_stay_inside(template_repo, tmp_pat
     assert leftover_jinja(dst) == []
     report = health(dst)
     assert report["errors"] == 0, [f for f in report["findings"] if f["severity"] == "error"]
-    say(f"hostile render {'+'.join(c[1] for c in batch)}: {len(batch)} values literal, "
+    say(f"hostile render {'+'.join(c[1] for c in batch)}: {len(batch)} literal value(s), "
         f"nothing outside the destination, health {report['errors']} errors")
 
 
