@@ -19,6 +19,8 @@ starting with [reliability]; under xdist see them with -rP:
 
 from __future__ import annotations
 
+import posixpath
+
 import datetime as dt
 import json
 import os
@@ -470,7 +472,15 @@ def _update_safety(template_repo, tmp_path, corpus, hop, stack) -> None:
     assert not [f for f in files_of(project) if f.endswith((".rej", ".orig", ".dpf-tmp"))]
     for rel in edits.deleted:
         assert not (project / rel).exists(), f"{rel} came back"
-    assert own_doc_links_broken(project, edits) == []
+    # A link may only break where the team itself deleted the target (or the
+    # file a release moved it to, which the migration then leaves deleted).
+    deleted_by_team = set(edits.deleted) | (files_of(fresh) - files_of(project))
+    unexplained = [
+        b for b in own_doc_links_broken(project, edits)
+        if posixpath.normpath(posixpath.join(posixpath.dirname(b.split(":")[0]), b.split(": ", 1)[1].split("#")[0]))
+        not in deleted_by_team
+    ]
+    assert unexplained == []
 
 
 FAST_UPDATE = [("structure", "defaults"), ("random-1", "dagster-sqlmesh-snowflake")]
