@@ -170,6 +170,7 @@ def random_answers(rng: _random.Random) -> dict:
     """A valid answer set for every release (random stack, unusual names, past dates)."""
     answers = {key: rng.choice(values) for key, values in CHOICES.items()}
     answers["ci_provider"] = answers["ci_platform"]  # the 1.0.0 name of the question
+    answers["starter_pipeline"] = rng.random() < 0.5  # asked since 1.2.0
     for key in ("project_name", "product_name", "team_name"):
         if rng.random() < 0.7:
             answers[key] = rng.choice(_NAMES)

@@ -115,6 +115,9 @@ def answer_sets(draw) -> dict:
         "ci_platform": draw(st.sampled_from(["github", "gitlab", "none"])),
         "product_audience": draw(st.sampled_from(["internal", "external", "both"])),
     }
+    # adopted_paths is left to tests/test_adopt.py: it presumes files the team already had.
+    if draw(st.booleans()):
+        answers["starter_pipeline"] = draw(st.booleans())
     optional = {
         "project_name": NAME, "product_name": NAME, "team_name": NAME, "product_purpose": PURPOSE,
         "team_email": EMAIL, "project_slug": SLUG, "product_slug": SLUG,
@@ -329,6 +332,13 @@ HOSTILE: list[tuple[str, str, object, str]] = [
     ("shell", "product_purpose", "$(rm -rf ~) and `id` in the purpose", "reject:plain prose"),
     ("shell", "product_purpose", f"$(touch {SENTINEL}) then more words", LITERAL),
     ("shell", "project_name", "Robert'); DROP TABLE students;--", "reject:must start with a letter or digit"),
+    # adopted_paths (a list; scripts/adopt.py fills it): paths the template must never write
+    ("path", "adopted_paths", ["../../etc/passwd"], "reject:below the repository root"),
+    ("path", "adopted_paths", ["/etc/passwd"], "reject:not absolute"),
+    ("path", "adopted_paths", ["C:/Windows/win.ini"], "reject:not absolute"),
+    ("path", "adopted_paths", ["README.md\n"], "reject:without control characters"),
+    ("path", "adopted_paths", ["*"], "reject:are not accepted"),
+    ("yaml", "adopted_paths", "README.md", "reject:must be a list"),
     # emptiness
     ("empty", "project_name", "", "reject:must not be empty"),
     ("empty", "team_name", "   ", "reject:must not be empty"),
