@@ -525,3 +525,33 @@ def test_update_leftovers_are_reported(repo, baseline):
     (repo / "02_Architecture/output-serving.md.rej").write_text("@@ -1 +1 @@\n-a\n+b\n")
     new = new_findings(repo, baseline)
     assert has(new, "02_Architecture/output-serving.md.rej", 0, "update-leftover", "warning"), new
+
+
+ANSWERS_BREAKAGE = {
+    # name: (how the answers file is broken, what the finding says)
+    "deleted": (None, "missing"),
+    "invalid-yaml": (lambda text: text + "broken: [unclosed\n  : :\n", "not valid YAML"),
+    "comment-only": (lambda text: "# nothing left\n", "holds no answers"),
+    "not-utf8": (lambda text: "\udcff garbage", "not text"),
+    "no-_commit": (lambda text: re.sub(r"(?m)^_commit:.*\n", "", text), "has no _commit"),
+}
+
+
+@pytest.mark.parametrize("case", ANSWERS_BREAKAGE)
+def test_broken_answers_file_is_an_error_before_renovate_meets_it(repo, baseline, case):
+    breakage, says = ANSWERS_BREAKAGE[case]
+    answers = repo / ".copier-answers.yml"
+    if breakage is None:
+        answers.unlink()
+    else:
+        answers.write_bytes(breakage(answers.read_text()).encode("utf-8", "surrogateescape"))
+    new = new_findings(repo, baseline)
+    assert has(new, ".copier-answers.yml", 0, "answers", text=says), new
+    assert any("git checkout" in f["message"] for f in new if f["check"] == "answers")
+
+
+def test_product_answers_file_is_checked_too(repo, baseline):
+    assert run(repo, "add-product", "Customers", "--purpose", "Who buys what.").returncode == 0
+    (repo / "01_Data_Products/customers/.copier-answers.yml").write_text("{broken\n")
+    new = new_findings(repo, baseline)
+    assert has(new, "01_Data_Products/customers/.copier-answers.yml", 0, "answers", text="not valid YAML"), new

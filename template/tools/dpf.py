@@ -8,6 +8,9 @@ Standard library only (Python >= 3.10); run it from anywhere in the repository:
     python tools/dpf.py index [--check]     regenerate (or verify) the product table
     python tools/dpf.py add-product "Customers" [--slug customers]
                                             render one more product folder with Copier
+    python tools/dpf.py update [--to v1.3.0] [--product customers] [--trust]
+                                            check the answers file, then run the same
+                                            `copier update` Renovate runs
 
 Settings live in dpf.toml at the repository root (section [health] and [products]).
 Findings print as `path:line: severity: check: message`; line 0 means the finding is
@@ -199,6 +202,9 @@ def _scalar(rest: str, cont: list[str]) -> str | None:
     while len(parts) > 1 and not parts[-1]:
         parts.pop()
     value = _fold(parts)
+    closing = {"[": "]", "{": "}"}.get(value[:1])
+    if closing and not value.rstrip().endswith(closing):
+        raise ValueError(f"unclosed {value[0]} (a YAML list or mapping that never ends)")
     return None if value in ("~", "null", "Null", "NULL") else value
 
 
@@ -828,6 +834,54 @@ def linked_slugs(config: Config, block: list[str]) -> dict[str, str]:
     return rows
 
 
+def answers_problem(path: Path) -> str | None:
+    """Why Copier could not use this answers file, in words a person can act on; None if it can."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "is not text (it holds bytes that are not UTF-8)"
+    if "\0" in text:
+        return "is not text (it holds NUL bytes)"
+    try:
+        values, _ = parse_flat_yaml(text)
+    except ValueError as exc:
+        return f"is not valid YAML ({exc})"
+    if not values:
+        return "holds no answers"
+    missing = [key for key in ("_src_path", "_commit") if not values.get(key)]
+    if missing:
+        return (f"has no {' and no '.join(missing)}, so Copier cannot tell which template and "
+                "release this folder was rendered from")
+    return None
+
+
+def restore_hint(rel: str) -> str:
+    return (f"restore the last good version: `git log --oneline -- {rel}` lists its commits, then "
+            f"`git checkout <commit> -- {rel}`; never edit it by hand, answer with `copier update` instead")
+
+
+def check_answers(root: Path, config: Config, products: list[Product], out: list[Finding]) -> None:
+    """Answers files Copier and Renovate could not read: caught here, at commit time, instead
+    of as a traceback in an update nobody is watching."""
+    candidates = [ANSWERS_FILE] + [f"{p.rel}/{ANSWERS_FILE}" for p in products]
+    for rel in candidates:
+        path = root / rel
+        if not path.exists():
+            if rel == ANSWERS_FILE and (root / CONFIG_FILE).is_file():
+                out.append(Finding(rel, 0, "error", "answers",
+                                   "missing, so `copier update` and Renovate cannot update this "
+                                   "repository any more; " + restore_hint(rel)))
+            continue
+        problem = answers_problem(path)
+        if problem:
+            out.append(Finding(rel, 0, "error", "answers",
+                               f"{problem}; `copier update` and Renovate would stop on it; " + restore_hint(rel)))
+
+
 def run_health(root: Path, config: Config, today: dt.date | None = None) -> tuple[list[Finding], dict]:
     today = today or dt.date.today()
     out: list[Finding] = []
@@ -855,6 +909,7 @@ def run_health(root: Path, config: Config, today: dt.date | None = None) -> tupl
             out.append(Finding(rel, 0, "error", "missing-document",
                                f"required framework document is missing (listed in {CONFIG_FILE})"))
     products = find_products(root, config, with_answers=False)
+    check_answers(root, config, products, out)
     for product in products:
         for name in config.product_documents:
             rel = f"{product.rel}/{name}"
@@ -1065,6 +1120,122 @@ def cmd_add_product(root: Path, config: Config, name: str, slug: str | None,
     return index_rc
 
 
+# ---------------------------------------------------------------------------
+#  update
+# ---------------------------------------------------------------------------
+_RELEASE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+_COMMITISH = re.compile(r"^[0-9a-f]{7,40}$|-\d+-g[0-9a-f]{4,40}$")  # a sha, or `git describe` output
+_TRACEBACK = "Traceback (most recent call last)"
+
+
+def template_location(src: str, root: Path) -> str:
+    """What git can reach for Copier's _src_path (Copier's gh:/gl: shortcuts expanded)."""
+    for short, url in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
+        if src.startswith(short):
+            return url + src[len(short):]
+    if src.startswith("git+"):
+        return src[4:]
+    if not _SCHEME.match(src) and not src.startswith(("/", "~", "git@")) and (root / src).exists():
+        return str((root / src).resolve())
+    return os.path.expanduser(src)
+
+
+def template_refs(location: str) -> set[str] | None:
+    """Tag and branch names of the template, or None when git cannot list them (offline)."""
+    try:
+        result = subprocess.run(["git", "ls-remote", "--tags", "--heads", location],
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    refs = set()
+    for line in result.stdout.splitlines():
+        ref = line.split("\t", 1)[-1].removesuffix("^{}")
+        for prefix in ("refs/tags/", "refs/heads/"):
+            if ref.startswith(prefix):
+                refs.add(ref[len(prefix):])
+    return refs
+
+
+def _release_key(ref: str) -> tuple[int, ...] | None:
+    match = _RELEASE.match(ref)
+    return tuple(int(n) for n in match.groups()) if match else None
+
+
+def cmd_update(root: Path, config: Config, to: str | None, product: str | None, trust: bool) -> int:
+    folder = root if product is None else root / config.products_dir / product
+    if not folder.is_dir():
+        raise DpfError(f"no product folder {config.products_dir}/{product}")
+    rel = os.path.relpath(folder / ANSWERS_FILE, root)
+    path = folder / ANSWERS_FILE
+    nothing = "nothing was changed"
+    if not path.is_file():
+        raise DpfError(f"{rel} is missing, so Copier cannot tell which template and release rendered "
+                       f"this folder; {nothing}. To fix it, {restore_hint(rel)}")
+    problem = answers_problem(path)
+    if problem:
+        raise DpfError(f"{rel} {problem}; {nothing}. To fix it, {restore_hint(rel)}")
+    answers = read_answers(path)
+    src, current = answers["_src_path"], answers["_commit"]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True)
+    if status.returncode == 0 and status.stdout.strip():
+        changed = status.stdout.splitlines()
+        listed = ", ".join(line[3:] for line in changed[:5]) + (" and more" if len(changed) > 5 else "")
+        raise DpfError(f"the repository has uncommitted changes ({listed}); commit or stash them "
+                       f"first, so the update can be reviewed as one diff; {nothing}")
+    location = template_location(src, root)
+    refs = template_refs(location)
+    if refs is None:
+        print(f"note: cannot list the releases of {location}; Copier will check the versions itself",
+              file=sys.stderr)
+    else:
+        releases = sorted((r for r in refs if _release_key(r)), key=_release_key)
+        known = f"its releases: {', '.join(releases[-5:]) or 'none'}"
+        if not _COMMITISH.search(current) and current not in refs:
+            raise DpfError(
+                f"{rel} records `_commit: {current}`, but the template {src} has no such release "
+                f"({known}); {nothing}. Set `_commit` back to the release that last rendered this folder: "
+                f"`git log -p -- {rel}` shows every value it had")
+        if to is not None and not _COMMITISH.search(to) and to not in refs:
+            raise DpfError(f"the template {src} has no release `{to}` ({known}); {nothing}")
+        if to is not None and _release_key(to) and _release_key(current) \
+                and _release_key(to) < _release_key(current):
+            raise DpfError(f"`{to}` is older than `{current}`, the release this folder is on; "
+                           f"Copier cannot go back to an older release; {nothing}")
+    cmd = [*copier_command(), "update", "--skip-answered", "--defaults", "--answers-file", ANSWERS_FILE]
+    if to is not None:
+        cmd += ["--vcs-ref", to]
+    if trust:
+        cmd.append("--trust")
+    print("$ " + " ".join(_shell_quote(part) for part in cmd) + (f"   # in {folder.relative_to(root)}/"
+                                                               if product else ""), flush=True)
+    result = subprocess.run(cmd, cwd=folder, capture_output=True, text=True)
+    sys.stdout.write(result.stdout)
+    if result.returncode == 0:
+        sys.stderr.write(result.stderr)
+        print("\nUpdated. Next: review `git status` and `git diff`, resolve any conflict markers, "
+              "run `python tools/dpf.py health`, then commit.")
+        return 0
+    err = result.stderr
+    if _TRACEBACK not in err:
+        sys.stderr.write(err)
+        if "--trust" in err and not trust:
+            print("dpf: this release carries a migration (its CHANGELOG entry says so); "
+                  "read it, then re-run with --trust", file=sys.stderr)
+        return result.returncode or 1
+    last = err.strip().splitlines()[-1]
+    if "revision" in last.lower():
+        reason = (f"Copier could not find the template revision recorded in {rel} (`_commit: {current}`) "
+                  f"or asked for; set `_commit` back to the release that last rendered this folder "
+                  f"(`git log -p -- {rel}` shows every value it had)")
+    else:
+        reason = f"Copier stopped with an internal error: {last}"
+    print(f"dpf: error: {reason}; {nothing}", file=sys.stderr)
+    return result.returncode or 1
+
+
 def _shell_quote(part: str) -> str:
     return part if re.fullmatch(r"[\w@%+=:,./-]+", part) else "'" + part.replace("'", "'\\''") + "'"
 
@@ -1104,7 +1275,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--slug", help="folder name under 01_Data_Products/ (default: derived from the name)")
     add.add_argument("--purpose", help="one sentence on what the product does and for whom")
     add.add_argument("--audience", choices=sorted(AUDIENCE_LABELS), help="who consumes its outputs")
-    for p in (health, index, add):  # accept --root after the subcommand too
+    update = sub.add_parser("update", help="check the answers file, then run Renovate's `copier update`")
+    update.add_argument("--to", metavar="REF", help="release to update to (default: the latest)")
+    update.add_argument("--product", metavar="SLUG", help="update this product folder's own answers file")
+    update.add_argument("--trust", action="store_true",
+                        help="allow the release's migration to run (only releases whose CHANGELOG says so)")
+    for p in (health, index, add, update):  # accept --root after the subcommand too
         p.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -1116,6 +1292,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_health(root, config, args.json)
         if args.command == "index":
             return cmd_index(root, config, args.check)
+        if args.command == "update":
+            return cmd_update(root, config, args.to, args.product, args.trust)
         return cmd_add_product(root, config, args.name, args.slug, args.purpose, args.audience)
     except DpfError as exc:
         print(f"dpf: error: {exc}", file=sys.stderr)
