@@ -52,8 +52,21 @@ ANSWERS = ".copier-answers.yml"
 TRACEBACK = "Traceback (most recent call last)"
 
 
-def say(*parts) -> None:
-    print("[reliability]", *parts, flush=True)
+_RUNNING: list = []  # the test being run in this process (xdist runs one at a time per worker)
+
+
+@pytest.fixture(autouse=True)
+def _figures_for_summary(request):
+    _RUNNING.append(request.node)
+    yield
+    _RUNNING.pop()
+
+
+def say(text: str, area: str, **figures: int) -> None:
+    """Print a figure line and hand its numbers to the end-of-run summary (conftest.py)."""
+    print("[reliability]", text, flush=True)
+    if _RUNNING:
+        _RUNNING[-1].user_properties.append(("reliability", {"area": area, **figures}))
 
 
 def health(project: Path) -> dict:
@@ -204,7 +217,9 @@ def test_random_answer_sets_fast(template_repo):
     run()
     say(f"property: {TALLY['tried'] - before['tried']} random answer sets tried, "
         f"{TALLY['passed'] - before['passed']} passed (render, no Jinja left, no thin document, "
-        f"health 0 errors), {TALLY['with_second_product'] - before['with_second_product']} with a second product")
+        f"health 0 errors), {TALLY['with_second_product'] - before['with_second_product']} with a second product",
+        "1 property: random valid answer sets", tried=TALLY["tried"] - before["tried"],
+        passed=TALLY["passed"] - before["passed"])
 
 
 @pytest.mark.slow
@@ -222,7 +237,9 @@ def test_random_answer_sets_full(template_repo, shard):
     run()
     say(f"property shard {shard}: {TALLY['tried'] - before['tried']} answer sets tried, "
         f"{TALLY['passed'] - before['passed']} passed, "
-        f"{TALLY['with_second_product'] - before['with_second_product']} with a second product")
+        f"{TALLY['with_second_product'] - before['with_second_product']} with a second product",
+        "1 property: random valid answer sets", tried=TALLY["tried"] - before["tried"],
+        passed=TALLY["passed"] - before["passed"])
 
 
 def test_long_name_without_slug_is_refused_clearly_or_rendered(template_repo, tmp_path):
@@ -235,11 +252,11 @@ def test_long_name_without_slug_is_refused_clearly_or_rendered(template_repo, tm
     except ValueError as error:
         assert "question 'project_slug'" in str(error) and "40 or fewer" in str(error)
         assert not dst.exists()
-        say("long name without slug: refused with a message naming project_slug")
+        say("long name without slug: refused with a message naming project_slug", "2 hostile answers", refused=1)
     else:
         slug = yaml.safe_load((dst / ANSWERS).read_text())["project_slug"]
         assert len(slug) <= 40
-        say(f"long name without slug: rendered as {slug!r}")
+        say(f"long name without slug: rendered as {slug!r}", "2 hostile answers", literal=1)
 
 
 # ============================================================================
@@ -382,7 +399,7 @@ def test_hostile_corpus_is_big_enough():
     say(f"hostile corpus: {len(HOSTILE)} values ({len([h for h in HOSTILE if h[3].startswith('reject:')])} "
         f"must be refused, {len([h for h in HOSTILE if h[3] == LITERAL])} rendered literally, "
         f"{len([h for h in HOSTILE if h[3] == EITHER])} either) in {len(_batches(ACCEPTED))} renders; "
-        f"kinds: {', '.join(kinds)}")
+        f"kinds: {', '.join(kinds)}", "2 hostile answers", corpus=len(HOSTILE))
     assert len(HOSTILE) >= 30
     assert {"path", "jinja", "yaml", "control", "10kB", "unicode", "email"} <= set(kinds)
 
@@ -411,7 +428,8 @@ def test_hostile_answer_is_refused_with_a_message(template_repo, tmp_path, kind,
         outcome = "accepted literally"
     for target in escape_targets(dst, value):  # tmp_path itself is checked by outside()
         assert target.is_relative_to(tmp_path) or not target.exists(), f"{target} exists"
-    say(f"hostile {kind} {question}={ascii(value)[:50]}: {outcome}")
+    say(f"hostile {kind} {question}={ascii(value)[:50]}: {outcome}", "2 hostile answers",
+        **{"refused" if outcome == "refused" else "literal": 1, "written_outside": 0})
 
 
 @pytest.mark.parametrize("batch", _batches(ACCEPTED), ids=lambda b: "+".join(c[1] for c in b))
@@ -450,7 +468,8 @@ def test_hostile_answers_render_literally_and_stay_inside(template_repo, tmp_pat
     report = health(dst)
     assert report["errors"] == 0, [f for f in report["findings"] if f["severity"] == "error"]
     say(f"hostile render {'+'.join(c[1] for c in batch)}: {len(batch)} literal value(s), "
-        f"nothing outside the destination, health {report['errors']} errors")
+        f"nothing outside the destination, health {report['errors']} errors", "2 hostile answers",
+        literal=len(batch), written_outside=0)
 
 
 # ============================================================================
@@ -473,7 +492,8 @@ def _update_safety(template_repo, tmp_path, corpus, hop, stack) -> None:
     lost = lost_lines(project, edits) if run.returncode == 0 else edits.lines
     conflicts = conflict_markers(project)
     say(f"update safety {corpus} {old}->{new} {stack}: {len(edits.lines)} user lines, {len(lost)} lost, "
-        f"{len(conflicts)} conflict markers, {len(going_away)} files moved or removed by the release")
+        f"{len(conflicts)} conflict markers, {len(going_away)} files moved or removed by the release",
+        "3 update safety: user edits x release hops", hops=1, user_lines=len(edits.lines), lost=len(lost))
     assert run.returncode == 0, run.stderr
     assert lost == []
     assert recorded_commit(project) == new
@@ -586,7 +606,7 @@ def test_migration_twice_equals_once(migration_hop, tmp_path):
     assert tree_bytes(once) == tree_bytes(twice)
     assert tree_bytes(once) != tree_bytes(hop["project"]), "the before stage did nothing to compare"
     say("migration idempotence: after x3 and before x3 on an updated project, before x2 on the old one: "
-        "byte-for-byte equal to one run")
+        "byte-for-byte equal to one run", "4 migrations", repeated_runs=4, differences=0)
 
 
 def _kill_and_rerun(hop: dict, workdir: Path, stage: str, n: int) -> str:
@@ -629,7 +649,7 @@ def test_migration_killed_then_rerun_fast(migration_hop, tmp_path, stop):
     outcome = _kill_and_rerun(migration_hop, tmp_path, stage, int(n))
     assert outcome == "killed"
     say(f"migration killed after write {n} of the {stage} stage, re-run: equal to the uninterrupted "
-        f"update, 0 lines lost")
+        f"update, 0 lines lost", "4 migrations", killed_and_rerun=1, lost=0)
 
 
 @pytest.mark.slow
@@ -644,7 +664,7 @@ def test_migration_killed_at_every_write(migration_hop, tmp_path, stage):
         pytest.fail("the migration never finished")
     assert kills >= 1
     say(f"migration {stage} stage: killed at each of its {kills} writes and re-run; all {kills} trees "
-        f"equal to the uninterrupted update, 0 lines lost")
+        f"equal to the uninterrupted update, 0 lines lost", "4 migrations", killed_and_rerun=kills, lost=0)
 
 
 # ============================================================================
@@ -746,4 +766,5 @@ def test_refusal_is_clear_and_changes_nothing(template_repo, refusal_base, tmp_p
     assert TRACEBACK not in said and dpf_says.lower() in said.lower(), said[-800:]
     assert "nothing was changed" in said or copier_says, said[-800:]
     say(f"refusal {case}: repository unchanged; Copier: "
-        f"{'clear message' if copier_says else 'traceback'}; dpf.py update: {said.strip().splitlines()[-1][:140]}")
+        f"{'clear message' if copier_says else 'traceback'}; dpf.py update: {said.strip().splitlines()[-1][:140]}",
+        "5 refusals", cases=1, unchanged=1, clear_from_copier=int(bool(copier_says)), clear_from_dpf=1)
