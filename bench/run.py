@@ -371,15 +371,17 @@ class Bench:
                 results.append(res)
                 if len(results) % 10 == 0 or not res["ok"]:
                     print(f"  fleet {len(results)}/{count}: {res}", file=sys.stderr, flush=True)
-        walls = [r["wall"] for r in results]
+        walls = [r["wall"] for r in results if r.get("error") is None]
         self.results["fleet"] = {
             "repos": count, "workers": workers, "seed": seed,
             "ok": sum(r["ok"] for r in results),
             "lost_lines": sum(r["lost"] for r in results),
             "user_lines": sum(r["lines"] for r in results),
             "with_conflicts": sum(r["conflicts"] > 0 for r in results),
-            "median_wall": med(walls), "worst_wall": max(walls),
-            "median_cpu": med([r["cpu"] for r in results]), "worst_cpu": max(r["cpu"] for r in results),
+            "median_wall": med(walls), "worst_wall": max(walls, default=float("nan")),
+            "median_cpu": med([r["cpu"] for r in results if r.get("error") is None]),
+            "worst_cpu": max((r["cpu"] for r in results if r.get("error") is None), default=float("nan")),
+            "harness_errors": sum(r.get("error") is not None for r in results),
             "elapsed": time.perf_counter() - start,
             "by_start": {t: sum(r["start"] == t for r in results) for t in self.earlier},
             "failures": [r for r in results if not r["ok"]][:10],
@@ -387,6 +389,15 @@ class Bench:
 
 
 def fleet_repo(job) -> dict:
+    """One repository of the fleet; a crash of the harness itself counts as a failure."""
+    try:
+        return _fleet_repo(job)
+    except Exception as exc:  # noqa: BLE001 - reported in the table, never hidden
+        return {"i": job[5], "start": "?", "ok": False, "rc": None, "wall": 0.0, "cpu": 0.0, "lines": 0,
+                "lost": 0, "conflicts": 0, "error": f"{type(exc).__name__}: {exc}"[:800]}
+
+
+def _fleet_repo(job) -> dict:
     """One generated repository: random answers at a random earlier release, a random
     month of user edits, then Renovate's command line to HEAD."""
     src, base, earlier, head, seed, i = job
@@ -525,6 +536,8 @@ def report(results: dict, info: dict) -> str:
         add(f"| repositories (random answers and edits; {starts}) | {f['repos']} |")
         add(f"| updated to HEAD with every user line (success) | {f['ok']} |")
         add(f"| user-written lines lost (of {f['user_lines']}) | {f['lost_lines']} |")
+        if f.get("harness_errors"):
+            add(f"| repos where the benchmark itself crashed (counted as failures) | {f['harness_errors']} |")
         add(f"| left with conflict markers to resolve (lines kept) | {f['with_conflicts']} |")
         add(f"| time per repo: median / worst (wall, {f['workers']} at a time) | {f['median_wall']:.1f} s / {f['worst_wall']:.1f} s |")
         add(f"| time per repo: median / worst (CPU) | {f['median_cpu']:.1f} s / {f['worst_cpu']:.1f} s |")
@@ -561,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 getattr(bench, name)()
             print(f"[bench] {name} done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+            if args.json:  # a later section failing does not lose the earlier figures
+                args.json.write_text(json.dumps({"info": info, "results": bench.results}, indent=2, default=str))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -219,7 +219,9 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
         return line
 
     def docs(how_many, exclude=()):
-        pool = sorted(r for r in files_of(project) if r.endswith(".md") and r not in exclude)
+        # The team edits documents, not the docs site's links to them (docs/*.md are symlinks).
+        pool = sorted(r for r in files_of(project)
+                      if r.endswith(".md") and r not in exclude and not (project / r).is_symlink())
         return pool if how_many is None else rng.sample(pool, min(how_many, len(pool)))
 
     def body_start(lines: list[str]) -> int:
