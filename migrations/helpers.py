@@ -16,7 +16,8 @@ what moved; this module does the rest, after Copier has written the new files:
 
 Every result is computed from HEAD and the two renders only, never from what a
 previous run wrote, so running a migration twice, or again after a crash,
-gives the same tree as one clean run.
+gives the same tree as one clean run. The renders hold only the files that can
+matter (moved ones and the ones Copier deleted), which keeps a migration cheap.
 """
 
 from __future__ import annotations
@@ -79,15 +80,36 @@ def load_project(answers_file: str = ".copier-answers.yml") -> Project:
     )
 
 
-def render(answers: dict, dst: Path) -> Path:
-    """Render the release recorded in `answers` with those answers."""
+def only_these(paths: set[str]) -> list[str]:
+    """Copier exclude patterns that leave exactly `paths` (project-relative files).
+
+    Rendering a few files instead of the whole release is what keeps a migration
+    cheap: Copier skips excluded templates before Jinja compiles them, and
+    compiling the templates is most of a render's time (see bench/run.py).
+    """
+    escaped = (re.sub(r"([\\*?\[\]!#])", r"\\\1", rel) for rel in sorted(paths))
+    return ["*", *(f"!/{rel}" for rel in escaped)]
+
+
+def render(answers: dict, dst: Path, only: set[str] | None = None) -> Path:
+    """Render the release recorded in `answers` with those answers (just `only`, if given)."""
     data = {k: v for k, v in answers.items() if not k.startswith("_")}
     copier.run_copy(
         answers["_src_path"], str(dst), data=data, vcs_ref=answers["_commit"],
         defaults=True, overwrite=True, quiet=True, unsafe=True,
+        exclude=only_these(only) if only is not None else (),
     )
     (dst / ".copier-answers.yml").unlink(missing_ok=True)
     return dst
+
+
+def deleted_since_head(root: Path) -> set[str]:
+    """Files committed in HEAD that are gone from the working tree: the files
+    Copier's update just deleted (the tree was clean before it ran) and any a
+    previous run of this migration removed."""
+    out = git["-C", str(root), "diff", "--name-only", "--no-renames", "--relative",
+              "--diff-filter=D", "-z", "HEAD"]()
+    return {rel for rel in out.split("\0") if rel}
 
 
 def files_below(root: Path) -> set[str]:
@@ -193,11 +215,17 @@ def _in_layout(moves: dict[str, str], prefix: str) -> dict[str, str]:
 
 def apply_moves_and_removals(project: Project, moves: dict[str, str], report: Report) -> None:
     root = project.root
+    here = _in_layout(moves, project.layout_prefix)
+    # Only files Copier deleted can be a removal to undo; only moved files need merging.
+    # The team's own files recorded at adoption are never the template's to touch.
+    adopted = set(project.new_answers.get("adopted_paths") or ())
+    gone = deleted_since_head(root)
+    wanted_old = (set(here) | gone) - adopted
+    wanted_new = (set(here.values()) | gone) - adopted
     with tempfile.TemporaryDirectory(prefix="dpf-migration-") as tmp:
-        old_render = render(project.old_answers, Path(tmp) / "old")
-        new_render = render(project.new_answers, Path(tmp) / "new")
+        old_render = render(project.old_answers, Path(tmp) / "old", only=wanted_old)
+        new_render = render(project.new_answers, Path(tmp) / "new", only=wanted_new)
         old_files, new_files = files_below(old_render), files_below(new_render)
-        here = _in_layout(moves, project.layout_prefix)
 
         for old_rel, new_rel in sorted(here.items()):
             if old_rel not in old_files or new_rel not in new_files:
