@@ -253,6 +253,8 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
                 elif op == "owner":
                     for i in range(start):
                         if lines[i].startswith("owner:"):
+                            if lines[i] in edits.lines:  # the team changes its own mind: not a loss
+                                edits.lines.remove(lines[i])
                             counter[0] += 1
                             lines[i] = f"owner: 'Squad {tag or 'x'}-{counter[0]}'"
                             edits.lines.append(lines[i])
@@ -272,7 +274,9 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
                 edits.deleted.append(rel)
         elif op in ("own_doc", "new_folder"):
             for _ in range(how_many or 1):
-                folder = rng.choice(sorted({Path(r).parent.as_posix() for r in files_of(project) if r.endswith(".md")}))
+                # (or the root, if an earlier operation deleted every document)
+                folder = rng.choice(sorted({Path(r).parent.as_posix() for r in files_of(project) if r.endswith(".md")})
+                                    or ["."])
                 if op == "new_folder":
                     folder = f"12_Team_{counter[0]}/rituals"
                 rel = f"{folder}/team-notes-{counter[0]}.md".lstrip("./")
@@ -294,6 +298,10 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
                     path.write_text(path.read_text() + f"\n{note(rel)}\n")
     if own_docs:
         edits.own_doc = own_docs[0]
+    # The harness checks itself: every line it counts is in the tree before the update,
+    # so a line missing afterwards was lost by the update, not by the edits.
+    unwritten = lost_lines(project, edits)
+    assert not unwritten, f"edit corpus {corpus!r} overwrote its own lines: {unwritten[:3]}"
     commit_all(project, f"Team edits ({corpus})")
     return edits
 
