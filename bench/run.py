@@ -467,18 +467,17 @@ def report(results: dict, info: dict) -> str:
     if "copy" in results or "update" in results:
         add("| measure | this template | floor | ratio (wall) | ratio (CPU) | target | verdict (CPU) |")
         add("| --- | --- | --- | --- | --- | --- | --- |")
+        def ratio_row(label: str, r: dict, target: float, extra: str = "") -> None:
+            add(f"| {label}, median of {r['reps']} | {r['template_wall']:.2f} s wall, {r['template_cpu']:.2f} s CPU | "
+                f"{r['floor_wall']:.2f} s, {r['floor_cpu']:.2f} s | {r['ratio_wall']:.2f}x | {r['ratio_cpu']:.2f}x | "
+                f"<= {target}x | {verdict(r['ratio_cpu'] <= target)}{extra} |")
+
         if "copy" in results:
-            c = results["copy"]
-            add(f"| `copier copy --defaults` ({c['files']} files), median of {c['reps']} | "
-                f"{c['template_wall']:.2f} s wall, {c['template_cpu']:.2f} s CPU | "
-                f"{c['floor_wall']:.2f} s, {c['floor_cpu']:.2f} s | {c['ratio_wall']:.2f}x | {c['ratio_cpu']:.2f}x | "
-                f"<= 1.25x | {verdict(c['ratio_cpu'] <= 1.25)} |")
+            ratio_row(f"`copier copy --defaults` ({results['copy']['files']} files)", results["copy"], 1.25)
         if "update" in results:
             u = results["update"]
-            add(f"| update {u['hop']} with user edits, Renovate's command, median of {u['reps']} | "
-                f"{u['template_wall']:.2f} s wall, {u['template_cpu']:.2f} s CPU | "
-                f"{u['floor_wall']:.2f} s, {u['floor_cpu']:.2f} s | {u['ratio_wall']:.2f}x | {u['ratio_cpu']:.2f}x | "
-                f"<= 1.5x | {verdict(u['ratio_cpu'] <= 1.5)} ({u['failures']} failed, {u['lost_lines']} lines lost) |")
+            ratio_row(f"update {u['hop']} with user edits, Renovate's command", u, 1.5,
+                      f" ({u['failures']} failed, {u['lost_lines']} lines lost)")
         add("")
     if "breakdown" in results:
         b = results["breakdown"]

@@ -142,13 +142,11 @@ import datetime as _dt  # noqa: E402
 import os  # noqa: E402
 import random as _random  # noqa: E402
 
-CHOICES = {
-    "orchestrator": ["airflow", "dagster", "prefect", "none"],
-    "transformation_tool": ["dbt", "sqlmesh", "none"],
-    "warehouse": ["duckdb", "postgres", "snowflake", "bigquery", "databricks"],
-    "ci_platform": ["github", "gitlab", "none"],
-    "product_audience": ["internal", "external", "both"],
-}
+# Every value copier.yml offers for the choice questions, so a new option is
+# covered by the matrices and the fleet without editing the tests.
+_QUESTIONS = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
+CHOICES = {key: list(_QUESTIONS[key]["choices"].values())
+           for key in ("orchestrator", "transformation_tool", "warehouse", "ci_platform", "product_audience")}
 _NAMES = [
     "Acme Analytics", "O'Neil & Sons", "Data/Platform: Core", "R+D 2026", "Zürich Insights",
     "日本 Analytics", "Команда данных", "Équipe Données (EU)", "3M Data", "null", "yes",

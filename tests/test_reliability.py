@@ -205,41 +205,29 @@ PROPERTY_SETTINGS = dict(deadline=None, database=None, phases=[Phase.explicit, P
                                                 HealthCheck.data_too_large])
 
 
-def test_random_answer_sets_fast(template_repo):
-    src, _ = template_repo
-
-    @settings(max_examples=10, **PROPERTY_SETTINGS)
+def run_answer_sets(src: Path, examples: int, label: str) -> None:
+    @settings(max_examples=examples, **PROPERTY_SETTINGS)
     @given(answer_sets())
     def run(answers):
         check_answer_set(src, answers)
 
     before = dict(TALLY)
     run()
-    say(f"property: {TALLY['tried'] - before['tried']} random answer sets tried, "
-        f"{TALLY['passed'] - before['passed']} passed (render, no Jinja left, no thin document, "
-        f"health 0 errors), {TALLY['with_second_product'] - before['with_second_product']} with a second product",
-        "1 property: random valid answer sets", tried=TALLY["tried"] - before["tried"],
-        passed=TALLY["passed"] - before["passed"])
+    tried, passed = TALLY["tried"] - before["tried"], TALLY["passed"] - before["passed"]
+    say(f"{label}: {tried} random answer sets tried, {passed} passed (render, no Jinja left, no thin "
+        f"document, health 0 errors), {TALLY['with_second_product'] - before['with_second_product']} "
+        "with a second product", "1 property: random valid answer sets", tried=tried, passed=passed)
+
+
+def test_random_answer_sets_fast(template_repo):
+    run_answer_sets(template_repo[0], 10, "property")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("shard", range(4))
 def test_random_answer_sets_full(template_repo, shard):
     """4 shards x 50 = 200 answer sets (spread over the xdist workers)."""
-    src, _ = template_repo
-
-    @settings(max_examples=50, **PROPERTY_SETTINGS)
-    @given(answer_sets())
-    def run(answers):
-        check_answer_set(src, answers)
-
-    before = dict(TALLY)
-    run()
-    say(f"property shard {shard}: {TALLY['tried'] - before['tried']} answer sets tried, "
-        f"{TALLY['passed'] - before['passed']} passed, "
-        f"{TALLY['with_second_product'] - before['with_second_product']} with a second product",
-        "1 property: random valid answer sets", tried=TALLY["tried"] - before["tried"],
-        passed=TALLY["passed"] - before["passed"])
+    run_answer_sets(template_repo[0], 50, f"property shard {shard}")
 
 
 def test_long_name_without_slug_is_refused_clearly_or_rendered(template_repo, tmp_path):

@@ -9,14 +9,8 @@ import yaml
 
 from expected import SEED_TREE, expected_files, expected_product_files
 from helpers import broken_links, files_of, front_matter, leftover_jinja, render, thin_documents
+from ladder import CHOICES
 
-CHOICES = {
-    "orchestrator": ["airflow", "dagster", "prefect", "none"],
-    "transformation_tool": ["dbt", "sqlmesh", "none"],
-    "warehouse": ["duckdb", "postgres", "snowflake", "bigquery", "databricks"],
-    "ci_platform": ["github", "gitlab", "none"],
-    "product_audience": ["internal", "external", "both"],
-}
 
 # Every value of every choice at least once, in five renders (the CI slice).
 SLICE = [
