@@ -126,21 +126,29 @@ def dbt_line_is_clean(line: str) -> bool:
     return True
 
 
+# GitHub Actions writes its own expressions as ${{ github.ref }}: whole ones on
+# a line of a workflow file are GitHub's, not the template's.
+GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
+
+
 def leftover_jinja(root: Path) -> list[str]:
     """Template syntax that survived rendering.
 
     Markdown: anywhere outside fenced code (dbt's own `{{ ref() }}` inside a
     ```sql fence is content the docs teach). The dbt project's .sql and .yml
-    files: dbt's own tags only (see DBT_SEGMENT above). Every other file: anywhere.
+    files: dbt's own tags only (see DBT_SEGMENT above). GitHub workflows: outside
+    GitHub's own ${{ }} expressions. Every other file: anywhere.
     """
     problems = []
     for rel in sorted(files_of(root)):
         text = (root / rel).read_text(encoding="utf-8")
         lines = outside_fences(text) if rel.endswith(".md") else enumerate(text.splitlines(), 1)
         dbt = is_dbt_file(root, rel)
+        workflow = rel.startswith(".github/workflows/")
         problems += [
             f"{rel}:{n}: {line.strip()}" for n, line in lines
-            if JINJA.search(line) and not (dbt and dbt_line_is_clean(line))
+            if JINJA.search(GITHUB_EXPRESSION.sub("", line) if workflow else line)
+            and not (dbt and dbt_line_is_clean(line))
         ]
     return problems
 
