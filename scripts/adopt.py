@@ -3,12 +3,25 @@
 
 Usage:
     python3 scripts/adopt.py TARGET [--src URL_OR_PATH] [--vcs-ref TAG]
-                                    [--data key=value ...] [--no-commit]
+                                    [--data key=value ...] [--no-commit] [--dry-run]
 
 TARGET is a git repository (or a folder inside one) with a clean status and no
-.copier-answers.yml yet. The script renders the template with every default
-answer (plus --data) and adds the framework's files to TARGET:
+.copier-answers.yml yet. The script reads the answers the repository already
+gives, renders the template with them (every other question takes its
+default; --data overrides anything) and adds the framework's files to TARGET:
 
+- Read from the files git tracks, parsed (PyYAML, tomllib) and never run:
+  dbt_project.yml and its profile's output type in profiles.yml, or a SQLMesh
+  config and its gateway's connection -> transformation_tool and warehouse;
+  Airflow DAGs, Dagster definitions/workspace.yaml, Prefect flows/prefect.yaml
+  (or those packages in requirements*.txt / pyproject.toml) -> orchestrator;
+  .github/workflows/ or .gitlab-ci.yml -> ci_platform; the root README's first
+  `# ` title -> project_name (kept only if the template's validator accepts it).
+  Each answer is printed with the file it came from before anything is
+  written; --dry-run (or --print-answers) prints them and stops.
+- The starter pipeline (sample data, a dbt or SQLMesh project, a DAG, a
+  Makefile) is left out: starter_pipeline=false unless --data
+  starter_pipeline=true.
 - A file of yours is never written. Where the framework has a file at a path
   you already use, yours stays and the framework's version is written beside
   it as <name>.framework<ext> (README.md -> README.framework.md).
@@ -331,6 +344,8 @@ class RepoReader:
         path = self.target / rel
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_READ:
             return None
+        if not path.resolve().is_relative_to(self.target.resolve()):  # a symlinked folder
+            return None
         return path.read_bytes().decode("utf-8", errors="replace")
 
     def yaml(self, rel: str):
@@ -437,8 +452,7 @@ def dbt_warehouse(reader: RepoReader, project_file: str) -> Finding | None:
     if not isinstance(profile, str) or not profile:
         return None
     folder = PurePosixPath(project_file).parent
-    candidates = [(folder / "profiles.yml").as_posix().lstrip("./"), "profiles.yml"]
-    candidates += reader.named("profiles.yml", "profiles.yaml")
+    candidates = [(folder / "profiles.yml").as_posix(), "profiles.yml", *reader.named("profiles.yml")]
     for rel in dict.fromkeys(candidates):
         if rel not in reader.files:
             continue
@@ -500,7 +514,8 @@ def find_sqlmesh_config(reader: RepoReader) -> str | None:
 def infer_stack(reader: RepoReader) -> dict[str, Finding]:
     found: dict[str, Finding] = {}
     # --- transformation tool, and the warehouse its configuration names
-    dbt_projects = reader.named("dbt_project.yml")
+    # Installed dbt packages carry their own dbt_project.yml; the team's is the shallowest.
+    dbt_projects = [rel for rel in reader.named("dbt_project.yml") if "dbt_packages" not in rel.split("/")]
     sqlmesh_config = find_sqlmesh_config(reader)
     tool, tool_file = None, None
     if dbt_projects:
@@ -628,6 +643,8 @@ def parse_data(items: list[str]) -> dict[str, str]:
         if not sep or not key.strip():
             raise Refused(f"--data expects key=value, got {item!r}")
         data[key.strip()] = value
+    if "ci_platform" in data:  # the question's name before 1.1.0, for adopting an old release
+        data.setdefault("ci_provider", data["ci_platform"])
     if "adopted_paths" in data:
         raise Refused("--data adopted_paths is not accepted: the adoption computes it from your files")
     if data.get("scope", "repository") != "repository":
@@ -722,21 +739,21 @@ def print_answers(target: Path, answers: dict, found: dict[str, Finding], user: 
     version = answers.get("_commit") or "HEAD"
     print(f"Answers for {target} ({TEMPLATE_NAME} {version}); override any with --data KEY=VALUE:")
     for key, silent in REPORTED.items():
-        if key in pinned:
-            print(f"  {key} = {show(pinned[key])} (not asked by {version}; recorded so that later "
-                  "releases do not add the starter pipeline)" if not pinned[key] else
-                  f"  {key} = true (from --data; not asked by {version}: recorded for later releases)")
+        if key in pinned:  # a release from before the question: recorded for later ones
+            why = "from --data" if key in user else "left out when adopting"
+            print(f"  {key} = {show(pinned[key])} ({why}; {version} does not ask it: recorded for later releases)")
             continue
-        if key not in answers:
+        shown = key if key in answers else ("ci_provider" if key == "ci_platform" else None)
+        if shown not in answers:
             continue  # not a question of this release
         finding = found.get(key)
         if key in user or (key == "ci_platform" and "ci_provider" in user):
             why = "from --data"
-        elif finding and finding.value is not None and answers[key] == finding.value:
+        elif finding and finding.value is not None and answers[shown] == finding.value:
             why = f"from {finding.source}" if key != "starter_pipeline" else finding.source
         else:
             why = "template default" + (f": {silent}" if silent and not (finding and finding.notes) else "")
-        print(f"  {key} = {show(answers[key])} ({why})")
+        print(f"  {shown} = {show(answers[shown])} ({why})")
         for note in finding.notes if finding else []:
             print(f"      {note}")
     for problem in problems:

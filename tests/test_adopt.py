@@ -5,6 +5,7 @@ ever writing a file the team had before."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -314,12 +315,16 @@ def test_adopted_paths_accepts_only_plain_relative_paths(template_repo, tmp_path
     assert not (tmp_path / "p").exists() or not any((tmp_path / "p").iterdir())
 
 
-def _dpf_module():
-    spec = importlib.util.spec_from_file_location("dpf_under_test", ROOT / "template/tools/dpf.py")
+def load_module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _dpf_module():
+    return load_module("dpf_under_test", ROOT / "template/tools/dpf.py")
 
 
 def test_dpf_reads_an_adopted_answers_file(template_repo, tmp_path):
@@ -349,16 +354,8 @@ def tracked_bytes(repo: Path, rels) -> dict[str, bytes]:
     return {rel: (repo / rel).read_bytes() for rel in rels}
 
 
-def _adopt_module():
-    spec = importlib.util.spec_from_file_location("adopt_under_test", ADOPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def inferred(repo: Path) -> dict[str, object]:
-    found, _ = _adopt_module().infer_answers(repo)
+    found, _ = load_module("adopt_under_test", ADOPT).infer_answers(repo)
     return {key: f.value for key, f in found.items()}
 
 
@@ -450,7 +447,7 @@ def health(repo: Path) -> dict:
     run = subprocess.run([sys.executable, "tools/dpf.py", "health", "--json"], cwd=repo,
                          capture_output=True, text=True)
     assert run.returncode in (0, 1), run.stderr  # 0 clean, 1 findings; anything else is a crash
-    return __import__("json").loads(run.stdout)
+    return json.loads(run.stdout)
 
 
 def assert_only_offered_copies_flagged(report: dict) -> None:
@@ -529,6 +526,11 @@ def test_a_title_the_template_refuses_keeps_the_default_and_says_why(template_re
     pytest.param({"dbt/dbt_project.yml": "name: x\nprofile: x\n",
                   "dbt/profiles.yml": "x:\n  target: dev\n  outputs:\n    dev:\n      type: redshift\n"},
                  {"transformation_tool": "dbt", "warehouse": None}, id="dbt-unsupported-warehouse"),
+    pytest.param({"dbt_packages/dbt_utils/dbt_project.yml": "name: dbt_utils\nprofile: integration_tests\n",
+                  "warehouse/dbt/dbt_project.yml": "name: x\nprofile: x\n",
+                  "warehouse/dbt/profiles.yml": "x:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+                                                "    prod:\n      type: postgres\n"},
+                 {"transformation_tool": "dbt", "warehouse": "postgres"}, id="dbt-prod-output-not-a-package"),
     pytest.param({"dbt_project.yml": "name: x\nprofile: x\n", "requirements.txt": "dbt-databricks>=1.8  # ours\n"},
                  {"transformation_tool": "dbt", "warehouse": "databricks"}, id="dbt-profile-untracked-adapter"),
     pytest.param({"orchestration/definitions.py": "from dagster import Definitions\n", "workspace.yaml":
@@ -555,3 +557,19 @@ def test_untracked_and_ignored_files_are_not_read(tmp_path):
     (repo / "local/dbt_project.yml").write_text("name: x\nprofile: x\n")
     (repo / ".gitlab-ci.yml").write_text("test:\n  script: [make]\n")
     assert inferred(repo) == {}
+
+
+@pytest.mark.slow
+def test_starter_pipeline_only_when_asked(template_repo, tmp_path):
+    """--data starter_pipeline=true brings the starter; their Makefile and
+    requirements.txt still win their paths (the starter's are offered beside)."""
+    src, info = template_repo
+    repo = build_file_tree(tmp_path / "shop", JAFFLE_SHOP)
+    theirs = tracked_bytes(repo, JAFFLE_SHOP)
+    run = adopt(repo, src, "--data", "starter_pipeline=true")
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "  starter_pipeline = true (from --data)" in run.stdout
+    assert answers_of(repo)["starter_pipeline"] is True
+    assert (repo / "transform/dbt_project.yml").is_file() and (repo / "data/sample").is_dir()
+    assert (repo / "Makefile.framework").is_file()
+    assert tracked_bytes(repo, JAFFLE_SHOP) == theirs
