@@ -356,7 +356,7 @@ class RepoReader:
             return None
         try:
             return yaml.safe_load(text)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, RecursionError) as error:
             mark = getattr(error, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""
             self.problems.append(f"{rel} is not plain YAML{where}; not read")
@@ -370,7 +370,7 @@ class RepoReader:
             return {}
         try:
             return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+        except (tomllib.TOMLDecodeError, RecursionError) as error:
             self.problems.append(f"{rel} is not valid TOML ({error}); not read")
             return {}
 
@@ -388,7 +388,7 @@ class RepoReader:
         deps: dict[str, tuple[str, set[str]]] = {}
 
         def add(spec: str, rel: str) -> None:
-            spec = spec.split(" #", 1)[0].strip()
+            spec = spec.split(" #", 1)[0].strip().rstrip("\\").strip()  # a comment, a continuation
             if not spec or spec.startswith(("#", "-")):
                 return
             try:
@@ -493,8 +493,9 @@ def sqlmesh_warehouse(reader: RepoReader, config_file: str) -> Finding | None:
     if not isinstance(gateways, dict) or not gateways:
         return None
     name = config.get("default_gateway")
-    name = name if name in gateways else next(iter(gateways))
-    connection = (gateways.get(name) or {}).get("connection") if isinstance(gateways.get(name), dict) else None
+    name = name if isinstance(name, str) and name in gateways else next(iter(gateways))
+    gateway = gateways[name] if isinstance(gateways[name], dict) else {}
+    connection = gateway.get("connection")
     if not isinstance(connection, dict) or "type" not in connection:
         return None
     return warehouse_of(connection["type"], f"{config_file}: gateways.{name}.connection.type")
@@ -511,9 +512,8 @@ def find_sqlmesh_config(reader: RepoReader) -> str | None:
     return None
 
 
-def infer_stack(reader: RepoReader) -> dict[str, Finding]:
-    found: dict[str, Finding] = {}
-    # --- transformation tool, and the warehouse its configuration names
+def infer_transformation(reader: RepoReader, found: dict[str, Finding]) -> None:
+    """transformation_tool, and the warehouse its configuration names."""
     # Installed dbt packages carry their own dbt_project.yml; the team's is the shallowest.
     dbt_projects = [rel for rel in reader.named("dbt_project.yml") if "dbt_packages" not in rel.split("/")]
     sqlmesh_config = find_sqlmesh_config(reader)
@@ -551,7 +551,9 @@ def infer_stack(reader: RepoReader) -> dict[str, Finding]:
     if warehouse is not None:
         found["warehouse"] = warehouse
 
-    # --- orchestrator: code and configuration first, declared packages second
+
+def infer_orchestrator(reader: RepoReader, found: dict[str, Finding]) -> None:
+    """Code and configuration first, declared packages second."""
     evidence: dict[str, list[str]] = {}
     for rel in reader.python_files():
         parts = PurePosixPath(rel).parts
@@ -583,7 +585,8 @@ def infer_stack(reader: RepoReader) -> dict[str, Finding]:
         if others:
             found["orchestrator"].notes.append(f"also found {', '.join(others)}; chose {chosen}")
 
-    # --- CI provider
+
+def infer_ci(reader: RepoReader, found: dict[str, Finding]) -> None:
     github = [rel for rel in reader.files
               if rel.startswith(".github/workflows/") and rel.endswith((".yml", ".yaml"))]
     gitlab = ".gitlab-ci.yml" in reader.files
@@ -593,7 +596,6 @@ def infer_stack(reader: RepoReader) -> dict[str, Finding]:
         found["ci_platform"] = Finding(chosen, source, data={"ci_platform": chosen, "ci_provider": chosen})
         if github and gitlab:
             found["ci_platform"].notes.append("both .github/workflows/ and .gitlab-ci.yml; chose github")
-    return found
 
 
 def readme_title(reader: RepoReader) -> Finding | None:
@@ -623,7 +625,9 @@ def infer_answers(target: Path) -> tuple[dict[str, Finding], list[str]]:
     """What the repository says about the template's questions, and the files it
     could not read."""
     reader = RepoReader(target, their_files(target))
-    found = infer_stack(reader)
+    found: dict[str, Finding] = {}
+    for infer in (infer_transformation, infer_orchestrator, infer_ci):
+        infer(reader, found)
     title = readme_title(reader)
     if title:
         found["project_name"] = title

@@ -533,6 +533,9 @@ def test_a_title_the_template_refuses_keeps_the_default_and_says_why(template_re
                  {"transformation_tool": "dbt", "warehouse": "postgres"}, id="dbt-prod-output-not-a-package"),
     pytest.param({"dbt_project.yml": "name: x\nprofile: x\n", "requirements.txt": "dbt-databricks>=1.8  # ours\n"},
                  {"transformation_tool": "dbt", "warehouse": "databricks"}, id="dbt-profile-untracked-adapter"),
+    pytest.param({"dbt_project.yml": "name: x\nprofile: x\n", "profiles.yml": "x: [unclosed\n",
+                  "requirements.txt": "dbt-core==1.9.4 \\\n    --hash=sha256:00\ndbt-postgres==1.9.0\n"},
+                 {"transformation_tool": "dbt", "warehouse": "postgres"}, id="profiles-not-yaml-adapter-instead"),
     pytest.param({"orchestration/definitions.py": "from dagster import Definitions\n", "workspace.yaml":
                   "load_from:\n  - python_module: orchestration\n", ".gitlab-ci.yml": "test:\n  script: [make]\n"},
                  {"orchestrator": "dagster", "ci_platform": "gitlab"}, id="dagster-gitlab"),
