@@ -3,12 +3,25 @@
 
 Usage:
     python3 scripts/adopt.py TARGET [--src URL_OR_PATH] [--vcs-ref TAG]
-                                    [--data key=value ...] [--no-commit]
+                                    [--data key=value ...] [--no-commit] [--dry-run]
 
 TARGET is a git repository (or a folder inside one) with a clean status and no
-.copier-answers.yml yet. The script renders the template with every default
-answer (plus --data) and adds the framework's files to TARGET:
+.copier-answers.yml yet. The script reads the answers the repository already
+gives, renders the template with them (every other question takes its
+default; --data overrides anything) and adds the framework's files to TARGET:
 
+- Read from the files git tracks, parsed (PyYAML, tomllib) and never run:
+  dbt_project.yml and its profile's output type in profiles.yml, or a SQLMesh
+  config and its gateway's connection -> transformation_tool and warehouse;
+  Airflow DAGs, Dagster definitions/workspace.yaml, Prefect flows/prefect.yaml
+  (or those packages in requirements*.txt / pyproject.toml) -> orchestrator;
+  .github/workflows/ or .gitlab-ci.yml -> ci_platform; the root README's first
+  `# ` title -> project_name (kept only if the template's validator accepts it).
+  Each answer is printed with the file it came from before anything is
+  written; --dry-run (or --print-answers) prints them and stops.
+- The starter pipeline (sample data, a dbt or SQLMesh project, a DAG, a
+  Makefile) is left out: starter_pipeline=false unless --data
+  starter_pipeline=true.
 - A file of yours is never written. Where the framework has a file at a path
   you already use, yours stays and the framework's version is written beside
   it as <name>.framework<ext> (README.md -> README.framework.md).
@@ -40,6 +53,7 @@ import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -278,6 +292,352 @@ class Transaction:
 
 
 # ----------------------------------------------------------------------------
+#  reading the repository: the answers it already gives
+# ----------------------------------------------------------------------------
+# Only files git tracks are read (never ignored files, never a symlink's
+# target), as text or with PyYAML / tomllib; nothing of theirs is executed.
+WAREHOUSES = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
+WAREHOUSE_ALIASES = {"postgresql": "postgres", "duckdb_connection": "duckdb"}
+# dbt adapters and SQLMesh extras that name a warehouse, for when no profile is tracked.
+ADAPTERS = {f"dbt-{w}": w for w in WAREHOUSES}
+SQLMESH_CONNECTIONS = {  # class names in a SQLMesh config.py
+    "DuckDBConnectionConfig": "duckdb", "PostgresConnectionConfig": "postgres",
+    "SnowflakeConnectionConfig": "snowflake", "BigQueryConnectionConfig": "bigquery",
+    "DatabricksConnectionConfig": "databricks",
+}
+ORCHESTRATOR_PACKAGES = {"airflow": "apache-airflow", "dagster": "dagster", "prefect": "prefect"}
+MAX_READ = 2_000_000  # bytes; bigger files are data, not configuration
+IMPORTS = {
+    name: re.compile(rf"^\s*(?:from|import)\s+{name}\b", re.MULTILINE)
+    for name in ("airflow", "dagster", "prefect", "sqlmesh")
+}
+PREFECT_FLOW = re.compile(r"^\s*@(?:prefect\.)?flow\b", re.MULTILINE)
+
+
+@dataclass
+class Finding:
+    """One answer read from the repository: the value, where it came from, and
+    the --data entries that carry it (ci_platform was ci_provider before 1.1.0)."""
+
+    value: object
+    source: str
+    data: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class RepoReader:
+    """The tracked files below target, read safely."""
+
+    def __init__(self, target: Path, files: list[str]):
+        self.target = target
+        self.files = files
+        self.problems: list[str] = []
+        self._deps: dict[str, tuple[str, set[str]]] | None = None
+
+    def named(self, *names: str) -> list[str]:
+        """Tracked files with one of these base names, shallowest first."""
+        wanted = {n.lower() for n in names}
+        found = [rel for rel in self.files if PurePosixPath(rel).name.lower() in wanted]
+        return sorted(found, key=lambda rel: (rel.count("/"), rel))
+
+    def text(self, rel: str) -> str | None:
+        path = self.target / rel
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_READ:
+            return None
+        if not path.resolve().is_relative_to(self.target.resolve()):  # a symlinked folder
+            return None
+        return path.read_bytes().decode("utf-8", errors="replace")
+
+    def yaml(self, rel: str):
+        import yaml
+
+        text = self.text(rel)
+        if text is None:
+            return None
+        try:
+            return yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark else ""
+            self.problems.append(f"{rel} is not plain YAML{where}; not read")
+            return None
+
+    def toml(self, rel: str) -> dict:
+        import tomllib
+
+        text = self.text(rel)
+        if text is None:
+            return {}
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError) as error:
+            self.problems.append(f"{rel} is not valid TOML ({error}); not read")
+            return {}
+
+    def python_files(self) -> list[str]:
+        return [rel for rel in self.files if rel.endswith(".py")]
+
+    def dependencies(self) -> dict[str, tuple[str, set[str]]]:
+        """Python packages the repository declares: name -> (file, extras), from
+        requirements*.txt / *.in and pyproject.toml (PEP 621, dependency groups, Poetry)."""
+        if self._deps is not None:
+            return self._deps
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.utils import canonicalize_name
+
+        deps: dict[str, tuple[str, set[str]]] = {}
+
+        def add(spec: str, rel: str) -> None:
+            spec = spec.split(" #", 1)[0].strip().rstrip("\\").strip()  # a comment, a continuation
+            if not spec or spec.startswith(("#", "-")):
+                return
+            try:
+                req = Requirement(spec)
+            except InvalidRequirement:
+                return
+            name = canonicalize_name(req.name)
+            known = deps.setdefault(name, (rel, set()))
+            known[1].update(req.extras)
+
+        for rel in self.files:
+            name = PurePosixPath(rel).name
+            if re.fullmatch(r"requirements[\w.-]*\.(txt|in)", name):
+                for line in (self.text(rel) or "").splitlines():
+                    add(line, rel)
+            elif name == "pyproject.toml":
+                data = self.toml(rel)
+                project = data.get("project") or {}
+                specs = list(project.get("dependencies") or [])
+                for group in (project.get("optional-dependencies") or {}).values():
+                    specs += group or []
+                for group in (data.get("dependency-groups") or {}).values():
+                    specs += [s for s in group or [] if isinstance(s, str)]
+                for spec in specs:
+                    if isinstance(spec, str):
+                        add(spec, rel)
+                poetry = (data.get("tool") or {}).get("poetry") or {}
+                tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
+                tables += [(g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values()]
+                for table in tables:
+                    for package in table:
+                        if package.lower() != "python":
+                            add(package, rel)
+        self._deps = deps
+        return deps
+
+    def depends_on(self, package: str) -> str | None:
+        """The file declaring `package` or one of its plugins (`package-*`)."""
+        for name, (rel, _) in sorted(self.dependencies().items()):
+            if name == package or name.startswith(package + "-"):
+                return f"{rel}: {name}"
+        return None
+
+
+def warehouse_of(kind: object, source: str) -> Finding:
+    value = str(kind).strip().lower() if isinstance(kind, str) else ""
+    value = WAREHOUSE_ALIASES.get(value, value)
+    if value in WAREHOUSES:
+        return Finding(value, source)
+    return Finding(None, source, notes=[
+        f"{source} is {kind!r}, which the template does not offer ({', '.join(WAREHOUSES)}): "
+        "kept the default"
+    ])
+
+
+def dbt_warehouse(reader: RepoReader, project_file: str) -> Finding | None:
+    """The type of the dbt profile's output: the profiles.yml next to
+    dbt_project.yml, then the repository root, then any other tracked one."""
+    project = reader.yaml(project_file)
+    profile = project.get("profile") if isinstance(project, dict) else None
+    if not isinstance(profile, str) or not profile:
+        return None
+    folder = PurePosixPath(project_file).parent
+    candidates = [(folder / "profiles.yml").as_posix(), "profiles.yml", *reader.named("profiles.yml")]
+    for rel in dict.fromkeys(candidates):
+        if rel not in reader.files:
+            continue
+        profiles = reader.yaml(rel)
+        entry = profiles.get(profile) if isinstance(profiles, dict) else None
+        outputs = entry.get("outputs") if isinstance(entry, dict) else None
+        if not isinstance(outputs, dict) or not outputs:
+            continue
+        outputs = {str(k): v for k, v in outputs.items() if isinstance(v, dict)}
+        # The warehouse that matters is production's; a dev target on DuckDB is common.
+        target = entry.get("target")
+        order = [n for n in ("prod", "production") if n in outputs]
+        order += [target] if isinstance(target, str) and target in outputs else []
+        order += list(outputs)
+        chosen = order[0]
+        found = warehouse_of(outputs[chosen].get("type"), f"{rel}: outputs.{chosen}.type")
+        types = {name: out.get("type") for name, out in outputs.items()}
+        if len(set(map(str, types.values()))) > 1:
+            found.notes.append(
+                f"{rel} has outputs on several warehouses ("
+                + ", ".join(f"{n}={t}" for n, t in types.items()) + f"); took {chosen}"
+            )
+        return found
+    reader.problems.append(
+        f"dbt profile {profile!r} (from {project_file}) is not in any tracked profiles.yml")
+    return None
+
+
+def sqlmesh_warehouse(reader: RepoReader, config_file: str) -> Finding | None:
+    if config_file.endswith(".py"):
+        text = reader.text(config_file) or ""
+        for name in re.findall(r"\b(\w+ConnectionConfig)\b", text):
+            if name in SQLMESH_CONNECTIONS:
+                return Finding(SQLMESH_CONNECTIONS[name], f"{config_file}: {name}")
+        return None
+    config = reader.yaml(config_file)
+    gateways = config.get("gateways") if isinstance(config, dict) else None
+    if not isinstance(gateways, dict) or not gateways:
+        return None
+    name = config.get("default_gateway")
+    name = name if isinstance(name, str) and name in gateways else next(iter(gateways))
+    gateway = gateways[name] if isinstance(gateways[name], dict) else {}
+    connection = gateway.get("connection")
+    if not isinstance(connection, dict) or "type" not in connection:
+        return None
+    return warehouse_of(connection["type"], f"{config_file}: gateways.{name}.connection.type")
+
+
+def find_sqlmesh_config(reader: RepoReader) -> str | None:
+    for rel in reader.named("config.yaml", "config.yml"):
+        config = reader.yaml(rel)
+        if isinstance(config, dict) and ("gateways" in config or "model_defaults" in config):
+            return rel
+    for rel in reader.named("config.py"):
+        if IMPORTS["sqlmesh"].search(reader.text(rel) or ""):
+            return rel
+    return None
+
+
+def infer_transformation(reader: RepoReader, found: dict[str, Finding]) -> None:
+    """transformation_tool, and the warehouse its configuration names."""
+    # Installed dbt packages carry their own dbt_project.yml; the team's is the shallowest.
+    dbt_projects = [rel for rel in reader.named("dbt_project.yml") if "dbt_packages" not in rel.split("/")]
+    sqlmesh_config = find_sqlmesh_config(reader)
+    tool, tool_file = None, None
+    if dbt_projects:
+        tool, tool_file = "dbt", dbt_projects[0]
+    elif sqlmesh_config:
+        tool, tool_file = "sqlmesh", sqlmesh_config
+    if tool:
+        found["transformation_tool"] = Finding(tool, tool_file)
+        if len(dbt_projects) > 1:
+            found["transformation_tool"].notes.append(
+                "several dbt projects (" + ", ".join(dbt_projects) + f"); read {dbt_projects[0]}")
+        if tool == "dbt" and sqlmesh_config:
+            found["transformation_tool"].notes.append(f"a SQLMesh config too ({sqlmesh_config}); chose dbt")
+    else:
+        for name in ("dbt", "sqlmesh"):  # dbt-core or any dbt-<adapter>; sqlmesh
+            source = reader.depends_on(name)
+            if source:
+                found["transformation_tool"] = Finding(name, source)
+                break
+
+    warehouse = None
+    if tool == "dbt":
+        warehouse = dbt_warehouse(reader, tool_file)
+    elif tool == "sqlmesh":
+        warehouse = sqlmesh_warehouse(reader, tool_file)
+    if warehouse is None:
+        # No readable profile or gateway: a dbt adapter or a SQLMesh extra still names it.
+        for name, (rel, extras) in sorted(reader.dependencies().items()):
+            extra = next((e for e in sorted(extras) if e in WAREHOUSES), None) if name == "sqlmesh" else None
+            if name in ADAPTERS or extra:
+                warehouse = Finding(extra or ADAPTERS[name], f"{rel}: {name}" + (f"[{extra}]" if extra else ""))
+                break
+    if warehouse is not None:
+        found["warehouse"] = warehouse
+
+
+def infer_orchestrator(reader: RepoReader, found: dict[str, Finding]) -> None:
+    """Code and configuration first, declared packages second."""
+    evidence: dict[str, list[str]] = {}
+    for rel in reader.python_files():
+        parts = PurePosixPath(rel).parts
+        text = reader.text(rel) or ""
+        if "dags" in parts[:-1] and IMPORTS["airflow"].search(text):
+            evidence.setdefault("airflow", []).append(f"{rel}: imports airflow")
+        if PurePosixPath(rel).name == "definitions.py" and IMPORTS["dagster"].search(text):
+            evidence.setdefault("dagster", []).append(f"{rel}: imports dagster")
+        if IMPORTS["prefect"].search(text) and PREFECT_FLOW.search(text):
+            evidence.setdefault("prefect", []).append(f"{rel}: @flow")
+    for rel in reader.named("workspace.yaml"):
+        config = reader.yaml(rel)
+        if isinstance(config, dict) and "load_from" in config:
+            evidence.setdefault("dagster", []).append(f"{rel}: load_from")
+    for rel in reader.named("pyproject.toml"):
+        if "dagster" in ((reader.toml(rel).get("tool") or {})):
+            evidence.setdefault("dagster", []).append(f"{rel}: [tool.dagster]")
+    for rel in reader.named("prefect.yaml"):
+        evidence.setdefault("prefect", []).append(rel)
+    if not evidence:
+        for name, package in ORCHESTRATOR_PACKAGES.items():
+            source = reader.depends_on(package)
+            if source:
+                evidence[name] = [source]
+    if evidence:
+        chosen = next(name for name in ORCHESTRATOR_PACKAGES if name in evidence)
+        found["orchestrator"] = Finding(chosen, evidence[chosen][0])
+        others = [f"{name} ({sources[0]})" for name, sources in evidence.items() if name != chosen]
+        if others:
+            found["orchestrator"].notes.append(f"also found {', '.join(others)}; chose {chosen}")
+
+
+def infer_ci(reader: RepoReader, found: dict[str, Finding]) -> None:
+    github = [rel for rel in reader.files
+              if rel.startswith(".github/workflows/") and rel.endswith((".yml", ".yaml"))]
+    gitlab = ".gitlab-ci.yml" in reader.files
+    if github or gitlab:
+        chosen = "github" if github else "gitlab"
+        source = github[0] if github else ".gitlab-ci.yml"
+        found["ci_platform"] = Finding(chosen, source, data={"ci_platform": chosen, "ci_provider": chosen})
+        if github and gitlab:
+            found["ci_platform"].notes.append("both .github/workflows/ and .gitlab-ci.yml; chose github")
+
+
+def readme_title(reader: RepoReader) -> Finding | None:
+    """The first `# ` heading of the root README, outside code fences."""
+    for rel in reader.files:
+        if "/" in rel or rel.lower() not in ("readme.md", "readme.markdown"):
+            continue
+        fence = None
+        for line in (reader.text(rel) or "").splitlines():
+            stripped = line.strip()
+            marker = re.match(r"(`{3,}|~{3,})", stripped)
+            if marker:
+                fence = None if fence and stripped.startswith(fence) else (fence or marker.group(1))
+                continue
+            if fence is None and line.startswith("# "):
+                title = re.sub(r"\s+#+\s*$", "", line[2:]).strip()
+                title = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", title)  # [text](link) -> text
+                # Emphasis and code marks, and a leading emoji or badge, are not part of the name.
+                title = re.sub(r"^[^\w]+", "", title.replace("**", "").replace("`", "")).strip()
+                if title:
+                    return Finding(title, f"{rel}: first '# ' title")
+        return None
+    return None
+
+
+def infer_answers(target: Path) -> tuple[dict[str, Finding], list[str]]:
+    """What the repository says about the template's questions, and the files it
+    could not read."""
+    reader = RepoReader(target, their_files(target))
+    found: dict[str, Finding] = {}
+    for infer in (infer_transformation, infer_orchestrator, infer_ci):
+        infer(reader, found)
+    title = readme_title(reader)
+    if title:
+        found["project_name"] = title
+    for finding_key, finding in found.items():
+        if not finding.data and finding.value is not None:
+            finding.data = {finding_key: finding.value}
+    return found, list(dict.fromkeys(reader.problems))
+
+
+# ----------------------------------------------------------------------------
 #  adoption
 # ----------------------------------------------------------------------------
 def parse_data(items: list[str]) -> dict[str, str]:
@@ -287,6 +647,8 @@ def parse_data(items: list[str]) -> dict[str, str]:
         if not sep or not key.strip():
             raise Refused(f"--data expects key=value, got {item!r}")
         data[key.strip()] = value
+    if "ci_platform" in data:  # the question's name before 1.1.0, for adopting an old release
+        data.setdefault("ci_provider", data["ci_platform"])
     if "adopted_paths" in data:
         raise Refused("--data adopted_paths is not accepted: the adoption computes it from your files")
     if data.get("scope", "repository") != "repository":
@@ -297,13 +659,13 @@ def parse_data(items: list[str]) -> dict[str, str]:
     return data
 
 
-def check_target(target: Path) -> None:
+def check_target(target: Path, allow_dirty: bool = False) -> None:
     if not target.is_dir():
         raise Refused(f"{target} is not a folder")
     code, out, _ = git_ok(target, "rev-parse", "--is-inside-work-tree")
     if code != 0 or out.strip() != "true":
         raise Refused(f"{target} is not inside a git repository: run `git init` and commit your files first")
-    status = git(target, "status", "--porcelain", "--untracked-files=all")
+    status = "" if allow_dirty else git(target, "status", "--porcelain", "--untracked-files=all")
     if status.strip():
         lines = status.rstrip("\n").splitlines()
         shown = "\n  ".join(lines[:10]) + ("\n  ..." if len(lines) > 10 else "")
@@ -318,17 +680,109 @@ def check_target(target: Path) -> None:
         )
 
 
-def adopt(target: Path, src: str, vcs_ref: str | None, data: dict, commit: bool) -> int:
+
+# The answers the report shows, and what it says when the repository is silent.
+REPORTED = {
+    "project_name": "no '# ' title in a root README.md",
+    "transformation_tool": "no dbt_project.yml, SQLMesh config or dbt/sqlmesh package",
+    "warehouse": "no dbt profile, SQLMesh gateway or adapter package naming one",
+    "orchestrator": "no Airflow DAG, Dagster definitions or Prefect flow; "
+                    "--data orchestrator=none if you use none",
+    "ci_platform": "no .github/workflows/ or .gitlab-ci.yml",
+    "starter_pipeline": "",
+}
+VALIDATION_ERROR = re.compile(r"Validation error for question '(\w+)': (.*)", re.DOTALL)
+
+
+def adoption_answers(target: Path, user: dict) -> tuple[dict[str, Finding], list[str]]:
+    """What the repository says, less what --data overrides, plus the starter
+    pipeline left out: an existing data repository gets no sample data, second
+    dbt project or DAG unless asked."""
+    found, problems = infer_answers(target)
+    found["starter_pipeline"] = Finding(False, "left out when adopting; --data starter_pipeline=true adds it",
+                                        data={"starter_pipeline": False})
+    for finding in found.values():
+        if set(finding.data) & set(user):
+            finding.data = {}
+    return found, problems
+
+
+def render_settled(src: str, dst: Path, user: dict, found: dict[str, Finding],
+                   vcs_ref: str | None, only_answers: bool = False) -> dict:
+    """Render with the inferred answers under --data; an inferred answer the
+    template's validator refuses (a README title it cannot use) is dropped for
+    the default, with the reason. Returns the data used."""
+    while True:
+        data = {k: v for f in found.values() for k, v in f.data.items()}
+        data.update(user)
+        try:
+            render(src, dst, data, vcs_ref, only_answers=only_answers)
+            return data
+        except ValueError as error:
+            match = VALIDATION_ERROR.search(str(error))
+            culprit = next((f for f in found.values() if match and match.group(1) in f.data), None)
+            if culprit is None:
+                raise
+            culprit.notes.append(f"{culprit.value!r} from {culprit.source} refused by the template "
+                                 f"({match.group(2).strip().rstrip('.')}): kept the default")
+            culprit.value, culprit.data = None, {}
+            shutil.rmtree(dst, ignore_errors=True)
+
+
+def starter_wanted(user: dict) -> bool:
+    value = user.get("starter_pipeline", False)
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "yes", "y", "on", "1")
+
+
+def show(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def print_answers(target: Path, answers: dict, found: dict[str, Finding], user: dict,
+                  problems: list[str], pinned: dict) -> None:
+    version = answers.get("_commit") or "HEAD"
+    print(f"Answers for {target} ({TEMPLATE_NAME} {version}); override any with --data KEY=VALUE:")
+    for key, silent in REPORTED.items():
+        if key in pinned:  # a release from before the question: recorded for later ones
+            why = "from --data" if key in user else "left out when adopting"
+            print(f"  {key} = {show(pinned[key])} ({why}; {version} does not ask it: recorded for later releases)")
+            continue
+        shown = key if key in answers else ("ci_provider" if key == "ci_platform" else None)
+        if shown not in answers:
+            continue  # not a question of this release
+        finding = found.get(key)
+        if key in user or (key == "ci_platform" and "ci_provider" in user):
+            why = "from --data"
+        elif finding and finding.value is not None and answers[shown] == finding.value:
+            why = f"from {finding.source}" if key != "starter_pipeline" else finding.source
+        else:
+            why = "template default" + (f": {silent}" if silent and not (finding and finding.notes) else "")
+        print(f"  {shown} = {show(answers[shown])} ({why})")
+        for note in finding.notes if finding else []:
+            print(f"      {note}")
+    for problem in problems:
+        print(f"  note: {problem}")
+    print("Every other answer is the template's default.", flush=True)
+
+
+def adopt(target: Path, src: str, vcs_ref: str | None, data: dict, commit: bool,
+          dry_run: bool = False) -> int:
     import yaml
 
-    check_target(target)
+    check_target(target, allow_dirty=dry_run)
+    found, problems = adoption_answers(target, data)
     with tempfile.TemporaryDirectory(prefix="dpf-adopt.") as tmp:
         probe, final = Path(tmp) / "probe", Path(tmp) / "final"
         try:
-            render(src, probe, data, vcs_ref)
+            render_settled(src, probe, data, found, vcs_ref, only_answers=dry_run)
         except Exception as error:  # noqa: BLE001
             raise Refused(f"Copier could not render the template ({type(error).__name__}): {error}") from None
         answers = yaml.safe_load((probe / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+        pinned = {} if "starter_pipeline" in answers else {"starter_pipeline": starter_wanted(data)}
+        print_answers(target, answers, found, data, problems, pinned)  # before anything is written
+        if dry_run:
+            print("Dry run: nothing was written.")
+            return 0
         framework = [rel for rel in files_below(probe) if rel != ANSWERS_FILE]
         clashes = find_clashes(target, framework)
         # Record every file of theirs, not only today's clashes: a later
@@ -354,15 +808,18 @@ def adopt(target: Path, src: str, vcs_ref: str | None, data: dict, commit: bool)
             shutil.copy2(probe / ANSWERS_FILE, final / ANSWERS_FILE)
         recorded = yaml.safe_load((final / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
         legacy = bool(adopted) and "adopted_paths" not in recorded
-        if legacy:
+        if legacy or pinned:
             # A release from before adoption support neither records nor
-            # excludes the paths: record them here (updates to a release that
-            # knows the question keep them).
+            # excludes the paths, nor asks starter_pipeline: record them here
+            # (updates to a release that knows the questions keep them, and
+            # do not add the starter pipeline).
+            extra = {**({"adopted_paths": adopted} if legacy else {}), **pinned}
             with open(final / ANSWERS_FILE, "a", encoding="utf-8") as out:
-                out.write(yaml.safe_dump({"adopted_paths": adopted}, default_flow_style=False))
+                out.write(yaml.safe_dump(extra, default_flow_style=False))
             recorded = yaml.safe_load((final / ANSWERS_FILE).read_text(encoding="utf-8"))
         changed = {k for k in set(answers) | set(recorded) if answers.get(k) != recorded.get(k)}
-        if changed != ({"adopted_paths"} if adopted else set()) or recorded.get("adopted_paths", []) != adopted:
+        expected_changes = ({"adopted_paths"} if adopted else set()) | set(pinned)
+        if changed != expected_changes or recorded.get("adopted_paths", []) != adopted:
             raise Refused(
                 "the answers of the second render differ from the first (unexpected template "
                 f"behaviour); nothing was changed: {sorted(changed)}"
@@ -461,6 +918,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an answer, as for `copier copy --data` (repeatable)")
     parser.add_argument("--no-commit", action="store_true",
                         help="stage the adoption but leave the commit to you")
+    parser.add_argument("--dry-run", "--print-answers", action="store_true", dest="dry_run",
+                        help="print the answers read from the repository and write nothing")
     args = parser.parse_args(argv)
     try:
         import copier  # noqa: F401  (brings plumbum, PyYAML and packaging)
@@ -475,7 +934,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.path.isdir(src):
             src = str(Path(src).resolve())  # Copier records it; a relative path breaks updates
         vcs_ref = args.vcs_ref or newest_release_tag(src)
-        return adopt(args.target.resolve(), src, vcs_ref, data, commit=not args.no_commit)
+        return adopt(args.target.resolve(), src, vcs_ref, data, commit=not args.no_commit,
+                     dry_run=args.dry_run)
     except Refused as refusal:
         print(f"adopt: refused: {refusal}", file=sys.stderr)
         return 2
