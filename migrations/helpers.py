@@ -378,7 +378,8 @@ def record_earlier_updates_in_index(here: Path | None = None) -> dict[str, list[
     def outside(paths) -> list[bytes]:
         return sorted({p for p in paths if p and not p.startswith(prefix)})
 
-    unmerged = outside(entry.split(b"\t", 1)[1] for entry in _git_bytes(top, "ls-files", "-z", "-u").split(b"\0") if entry)
+    stages = _git_bytes(top, "ls-files", "-z", "-u").split(b"\0")  # "<mode> <sha> <stage>\t<path>"
+    unmerged = outside(entry.split(b"\t", 1)[1] for entry in stages if entry)
     deleted = outside(_git_bytes(top, "ls-files", "-z", "--deleted").split(b"\0"))
     gone = sorted(set(deleted) | {p for p in unmerged if not (top / os.fsdecode(p)).exists()})
     present = [p for p in unmerged if p not in gone]

@@ -121,6 +121,8 @@ def test_three_products_bump_in_renovate_order_without_loss(template_repo, tmp_p
         # A link of the team's own to a document a later release moves.
         edit(customers / "spec.md", "See [our glossary](../../09_Docs_Internal/glossary.md)."),
     ]
+    # A conflict at the root: the products' updates run in the tree it leaves unmerged.
+    written.insert(3, conflicting_edit(src, project, oldest, info["head"]))
     commit_all(project, "Team edits in every product")
 
     order = bump_like_renovate(project, info["head"], trust=True)
@@ -130,15 +132,16 @@ def test_three_products_bump_in_renovate_order_without_loss(template_repo, tmp_p
         "01_Data_Products/demand-forecasts/.copier-answers.yml",
     ]
     text = "\n".join((project / f).read_text(errors="replace") for f in files_of(project))
-    assert [line for line in written[:3] if line not in text] == []
+    assert [line for line in written[:4] if line not in text] == []
     # What the 1.1.0 migration moved away from the root stays moved (each product's update was
     # also checked to leave everything outside its folder alone).
     assert sorted(MOVED_BY_1_1_0 & files_of(project)) == []
     assert (project / "11_Learning/glossary.md").is_file()
     assert "(../../11_Learning/glossary.md)" in (customers / "spec.md").read_text()
-    assert conflict_markers(project) == []
+    assert marked_files(project) == {"README.md"}
     for answers in renovate_order(project):
         assert recorded_commit(answers.parent) == info["head"]
+    resolve_keeping_both(project)
 
     # Products added before the index tool existed join the index in one command.
     assert dpf(project, "index", "--check").returncode == 1

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class RenovateRun:
 
 
 def run_renovate(harness: Path, project: Path, out: Path, trust: bool) -> RenovateRun:
-    env = {**os.environ, "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     args = [str(harness), str(project), str(out)] + (["--trust"] if trust else [])
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -136,12 +137,15 @@ def product_files_changed(run: RenovateRun, branch: str) -> list[str]:
 
 
 def test_single_branch_bump_across_the_migration_resurrects_nothing(harness, template_repo, tmp_path):
-    """From 1.0.0 (old config, one branch) with --trust: every answers file on the newest
-    release, the files the 1.1.0 migration moved stay moved, no team line lost."""
+    """From 1.0.0 (old config, one branch) with --trust and a conflict at the root: every
+    answers file on the newest release, the files the 1.1.0 migration moved stay moved, the
+    markers at the root only, no team line lost."""
     src, info = template_repo
     url, oldest = f"git+file://{src}", EARLIER[0]
     project = repo_with_two_products(url, tmp_path / "repo", oldest)
     written = team_edits(project)
+    written.append(conflicting_edit(src, project, oldest, info["head"]))
+    commit_all(project, "Team rewrites a README line the release also changes")
     gone = going_away(url, tmp_path / "probe", oldest, info["head"])
     assert gone, "the migration release removes nothing: this test would prove nothing"
 
@@ -152,8 +156,10 @@ def test_single_branch_bump_across_the_migration_resurrects_nothing(harness, tem
     assert set(run.answers_versions(branch).values()) == {info["head"]}
     assert sorted(gone & files_of(tree)) == []
     assert lines_lost(tree, written) == []
-    assert conflict_markers(tree) == []
-    assert run.status(branch) <= {"success"}
+    # docs/ (the docs site's links, since 1.2.0) reaches Renovate's commit as a plain copy of
+    # README.md, without the folder links: Renovate 44 commits no symlinks.
+    assert marked_files(tree) - {"docs/README.md"} == {"README.md"}
+    assert "failure" in run.status(branch)  # the root's conflict, reported as Renovate does
 
 
 def test_single_branch_root_conflict_leaves_products_for_their_own_branches(harness, template_repo, tmp_path):
@@ -181,9 +187,11 @@ def test_single_branch_root_conflict_leaves_products_for_their_own_branches(harn
     for slug in PRODUCTS:
         answers = f"01_Data_Products/{slug}/.copier-answers.yml"
         assert (tree / answers).read_bytes() == products_before.pop(answers) + b"\n#copier updated"
-    assert {rel: (tree / rel).read_bytes() for rel in products_before} == products_before
+    product_folders = tuple(f"01_Data_Products/{s}/" for s in PRODUCTS)
+    in_products = {rel: (tree / rel).read_bytes() for rel in files_of(tree)
+                   if rel.startswith(product_folders) and not rel.endswith(".copier-answers.yml")}
+    assert in_products == products_before  # no file changed, added or brought back
     assert lines_lost(tree, written) == []
-    assert sorted(going_away(url, tmp_path / "probe2", start, info["head"]) & files_of(tree)) == []
 
     # The team merges the root PR, resolving the markers by keeping both sides.
     git(project, "pull", "-q", "--no-rebase", str(first.bare), branch)
