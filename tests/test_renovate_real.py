@@ -136,7 +136,7 @@ def product_files_changed(run: RenovateRun, branch: str) -> list[str]:
             if any(f.startswith(f"01_Data_Products/{slug}/") for slug in PRODUCTS)]
 
 
-def test_single_branch_bump_across_the_migration_resurrects_nothing(harness, template_repo, tmp_path):
+def test_single_branch_bump_across_the_migration_updates_every_product(harness, template_repo, tmp_path):
     """From 1.0.0 (old config, one branch) with --trust and a conflict at the root: every
     answers file on the newest release, the files the 1.1.0 migration moved stay moved, the
     markers at the root only, no team line lost."""
