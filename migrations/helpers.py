@@ -346,3 +346,50 @@ def run(version: str, moves_for, renames: dict[str, str] | None = None) -> None:
         apply_moves_and_removals(project, moves, report)
         rewrite_links(project, moves, report)
     report.print()
+
+
+# ------------------------------------------------------ earlier updates (index)
+
+
+def _git_bytes(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    import subprocess
+
+    return subprocess.run(["git", "--literal-pathspecs", "-C", str(cwd), *args],
+                          input=stdin, capture_output=True, check=True).stdout
+
+
+def record_earlier_updates_in_index(here: Path | None = None) -> dict[str, list[str]]:
+    """Before stage of a nested project (a product folder with its own answers file).
+
+    Renovate updates every answers file of a repository in one working tree with no commit
+    in between, and Copier's update of a nested project snapshots the WHOLE repository's
+    index (`git write-tree`). What the root's update just did is only in the working tree:
+    a file it deleted would come back through the product's update, and a file it left
+    unmerged makes `git write-tree` fail. So, outside this folder only, stage those
+    deletions and record unmerged files as they are in the working tree (conflict markers
+    included). Only the index changes; no file's content is touched.
+    """
+    here = Path.cwd() if here is None else here
+    prefix = _git_bytes(here, "rev-parse", "--show-prefix").rstrip(b"\n")
+    if not prefix:  # the repository's own answers file: nothing ran before it
+        return {"deletions": [], "unmerged": []}
+    top = Path(os.fsdecode(_git_bytes(here, "rev-parse", "--show-toplevel").rstrip(b"\n")))
+
+    def outside(paths) -> list[bytes]:
+        return sorted({p for p in paths if p and not p.startswith(prefix)})
+
+    stages = _git_bytes(top, "ls-files", "-z", "-u").split(b"\0")  # "<mode> <sha> <stage>\t<path>"
+    unmerged = outside(entry.split(b"\t", 1)[1] for entry in stages if entry)
+    deleted = outside(_git_bytes(top, "ls-files", "-z", "--deleted").split(b"\0"))
+    gone = sorted(set(deleted) | {p for p in unmerged if not (top / os.fsdecode(p)).exists()})
+    present = [p for p in unmerged if p not in gone]
+    if gone:
+        _git_bytes(top, "rm", "-q", "--cached", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=b"\0".join(gone))
+    if present:
+        _git_bytes(top, "add", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=b"\0".join(present))
+    done = {"deletions": [os.fsdecode(p) for p in gone], "unmerged": [os.fsdecode(p) for p in present]}
+    for path in done["deletions"]:
+        print(f"  earlier update in this tree deleted {path}: deletion staged so this update does not bring it back")
+    for path in done["unmerged"]:
+        print(f"  earlier update in this tree left {path} unmerged: recorded as it is (markers kept)")
+    return done

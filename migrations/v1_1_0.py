@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from helpers import run  # noqa: E402
+from helpers import record_earlier_updates_in_index, run  # noqa: E402
 
 # Dagster schedules jobs of assets, Prefect runs flows; only Airflow has DAGs.
 UNIT = {"dagster": "job", "prefect": "flow"}
@@ -33,4 +33,8 @@ def v1_1_0_moves(answers: dict) -> dict[str, str]:
 V1_1_0_RENAMED_ANSWERS = {"ci_provider": "ci_platform"}
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["before"]:
+        # Renovate's one-branch sequence (releases up to 1.3.1): a product's update runs in
+        # the tree the root's update just changed; make that visible to Copier's index snapshot.
+        record_earlier_updates_in_index()
     run("1.1.0", v1_1_0_moves, V1_1_0_RENAMED_ANSWERS)

@@ -131,13 +131,24 @@ def dbt_line_is_clean(line: str) -> bool:
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^{}]*\}\}")
 
 
+# renovate.json5 (copied, never rendered) holds Renovate's own Handlebars templates:
+# {{{field}}}, {{#if field}}, {{/if}}, {{else}}, naming Renovate's fields, not the template's.
+HANDLEBARS = re.compile(r"\{\{\{?[#/]?\w+(?: \w+)?\}?\}\}")
+
+
+def renovate_line_is_clean(line: str) -> bool:
+    return not JINJA.search(HANDLEBARS.sub("", line)) and not any(
+        TEMPLATE_NAMES.search(tag) for tag in HANDLEBARS.findall(line))
+
+
 def leftover_jinja(root: Path) -> list[str]:
     """Template syntax that survived rendering.
 
     Markdown: anywhere outside fenced code (dbt's own `{{ ref() }}` inside a
     ```sql fence is content the docs teach). The dbt project's .sql and .yml
     files: dbt's own tags only (see DBT_SEGMENT above). GitHub workflows: outside
-    GitHub's own ${{ }} expressions. Every other file: anywhere.
+    GitHub's own ${{ }} expressions. renovate.json5: Renovate's own tags only (see
+    HANDLEBARS). Every other file: anywhere.
     """
     problems = []
     for rel in sorted(files_of(root)):
@@ -149,6 +160,7 @@ def leftover_jinja(root: Path) -> list[str]:
             f"{rel}:{n}: {line.strip()}" for n, line in lines
             if JINJA.search(GITHUB_EXPRESSION.sub("", line) if workflow else line)
             and not (dbt and dbt_line_is_clean(line))
+            and not (rel == "renovate.json5" and renovate_line_is_clean(line))
         ]
     return problems
 

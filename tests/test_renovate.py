@@ -46,6 +46,10 @@ def test_generated_repo_ships_renovate_config_and_conflict_check(copie):
     result = copie.copy()
     config = (result.project_dir / "renovate.json5").read_text()
     assert "copier" in config and "--trust" in config
+    # One branch per answers file (tests/test_renovate_real.py runs it with the real client).
+    assert "additionalBranchPrefix: '{{#if packageFileDir}}{{{packageFileDir}}}/{{/if}}'" in config
+    hooks = yaml.safe_load((result.project_dir / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert "copier-update-not-applied" in {hook["id"] for hook in hooks}
     workflow = yaml.safe_load((result.project_dir / ".github/workflows/checks.yml").read_text())
     steps = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
     assert any("<<<<<<<" in run for run in steps)

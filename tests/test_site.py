@@ -118,6 +118,18 @@ def test_conflict_marker_check_fails_on_committed_markers(template_repo, tmp_pat
     assert run_here(project, check, {}, pre_commit_home).returncode == 1
 
 
+def test_renovate_update_that_did_not_apply_fails_the_pre_commit_hook(template_repo, tmp_path, pre_commit_home):
+    project = rendered_repo(template_repo, tmp_path, {})
+    hook = "pre-commit run copier-update-not-applied --all-files"
+    assert run_here(project, hook, {}, pre_commit_home).returncode == 0
+    # What Renovate leaves in an answers file when `copier update` failed there.
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "\n#copier updated")
+    commit_all(project, "A Renovate PR whose update did not apply")
+    failed = run_here(project, hook, {}, pre_commit_home)
+    assert failed.returncode == 1 and ".copier-answers.yml:" in failed.stdout, failed.stdout
+
+
 def test_docs_folder_links_every_area(template_repo, tmp_path):
     project = rendered_repo(template_repo, tmp_path, {})
     areas = sorted(p.split("/")[0] for p in files_of(project) if p[:2].isdigit())
