@@ -272,10 +272,14 @@ def apply_moves_and_removals(project: Project, moves: dict[str, str], report: Re
                     remove(target)
                 report.left_deleted.append(f"{old_rel} -> {new_rel}")
                 continue
-            if ours != base and head_bytes(root, new_rel) is not None:
-                # The team already had a file of its own at the new path: Copier
-                # merged the release into it; the edited old file stays where it was.
-                _keep_as_it_was(root, old_rel, ours, report, f"{old_rel} (you also have {new_rel})")
+            if head_bytes(root, new_rel) is not None:
+                # The team already had a file of its own at the new path: Copier merged
+                # the release into it and it is never overwritten. An edited old file
+                # stays where it was; an unedited one goes, as in any move.
+                if ours != base:
+                    _keep_as_it_was(root, old_rel, ours, report, f"{old_rel} (you also have {new_rel})")
+                elif (root / old_rel).is_file() and (root / old_rel).read_bytes() == base:
+                    remove(root / old_rel)
                 continue
             if ours == base:
                 write_bytes(target, theirs)
