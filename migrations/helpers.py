@@ -161,7 +161,7 @@ class Report:
         print(
             f"[data-product-framework {self.version}] moved {len(self.moved)}, "
             f"merged {len(self.merged)}, conflicted {len(self.conflicted)}, "
-            f"kept {len(self.kept)}, links rewritten in {len(self.links)} files"
+            f"kept {len(self.kept)}, not merged {len(self.not_merged)}, links rewritten in {len(self.links)} files"
         )
         for label, items in (
             ("moved (no edits of yours)", self.moved),
