@@ -16,7 +16,14 @@ what moved; this module does the rest, after Copier has written the new files:
 
 Every result is computed from HEAD and the two renders only, never from what a
 previous run wrote, so running a migration twice, or again after a crash,
-gives the same tree as one clean run. The renders hold only the files that can
+gives the same tree as one clean run.
+
+Bytes are the team's: files are read and written as bytes (`git merge-file`
+merges bytes, so CRLF line ends and Latin-1 letters come out as they went in);
+Markdown is decoded with surrogateescape only to find links, and encoded back
+the same way. Only files git tracks in this project are walked (not ignored
+files, virtualenvs, submodules or nested product projects). A file that cannot
+be merged as text is left as it is and reported. The renders hold only the files that can
 matter (moved ones and the ones Copier deleted), which keeps a migration cheap.
 """
 
@@ -25,6 +32,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -32,9 +40,6 @@ from pathlib import Path
 
 import copier
 import yaml
-from plumbum import local
-
-git = local["git"]
 
 PRODUCTS_DIR = "01_Data_Products"
 
@@ -60,15 +65,15 @@ class Project:
         return ""
 
 
-def head_text(root: Path, rel: str) -> str | None:
-    """The file as committed before the update (None: not in HEAD)."""
-    code, out, _ = git["-C", str(root), "show", f"HEAD:./{rel}"].run(retcode=None)
-    return out if code == 0 else None
+def head_bytes(root: Path, rel: str) -> bytes | None:
+    """The file's bytes as committed before the update (None: not in HEAD)."""
+    run = subprocess.run(["git", "-C", str(root), "show", f"HEAD:./{rel}"], capture_output=True)
+    return run.stdout if run.returncode == 0 else None
 
 
 def load_project(answers_file: str = ".copier-answers.yml") -> Project:
     root = Path.cwd()
-    old = head_text(root, answers_file)
+    old = head_bytes(root, answers_file)
     if old is None:
         sys.exit(f"{answers_file} is not committed in HEAD; commit before updating.")
     new_path = root / answers_file
@@ -76,7 +81,7 @@ def load_project(answers_file: str = ".copier-answers.yml") -> Project:
         root=root,
         answers_file=answers_file,
         old_answers=yaml.safe_load(old) or {},
-        new_answers=yaml.safe_load(new_path.read_text()) or {},
+        new_answers=yaml.safe_load(new_path.read_bytes()) or {},
     )
 
 
@@ -107,15 +112,34 @@ def deleted_since_head(root: Path) -> set[str]:
     """Files committed in HEAD that are gone from the working tree: the files
     Copier's update just deleted (the tree was clean before it ran) and any a
     previous run of this migration removed."""
-    out = git["-C", str(root), "diff", "--name-only", "--no-renames", "--relative",
-              "--diff-filter=D", "-z", "HEAD"]()
-    return {rel for rel in out.split("\0") if rel}
+    out = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "--no-renames", "--relative",
+                          "--diff-filter=D", "-z", "HEAD"], capture_output=True, check=True).stdout
+    return {os.fsdecode(rel) for rel in out.split(b"\0") if rel}
 
 
 def files_below(root: Path) -> set[str]:
     return {
         p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()
     }
+
+
+def tracked_files(root: Path) -> list[str]:
+    """Regular files git tracks in this project, relative to root: no ignored or
+    untracked file (a virtualenv, build output), no submodule, no symlink, and
+    nothing of a nested project (a folder with its own tracked answers file,
+    updated by its own run)."""
+    out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--full-name", "--", "."],
+                         capture_output=True, check=True).stdout
+    top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"],
+                         capture_output=True, check=True, text=True).stdout.strip()
+    rels = [os.fsdecode(raw)[len(top):] for raw in out.split(b"\0") if raw]
+    nested = {posixpath.dirname(rel) + "/" for rel in rels
+              if posixpath.basename(rel) == ".copier-answers.yml" and "/" in rel}
+    return sorted(
+        rel for rel in rels
+        if not any(rel.startswith(folder) for folder in nested)
+        and (root / rel).is_file() and not (root / rel).is_symlink()
+    )
 
 
 # ---------------------------------------------------------------------- report
@@ -128,6 +152,7 @@ class Report:
     merged: list[str] = field(default_factory=list)
     conflicted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    not_merged: list[str] = field(default_factory=list)
     left_deleted: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
@@ -136,13 +161,14 @@ class Report:
         print(
             f"[data-product-framework {self.version}] moved {len(self.moved)}, "
             f"merged {len(self.merged)}, conflicted {len(self.conflicted)}, "
-            f"kept {len(self.kept)}, links rewritten in {len(self.links)} files"
+            f"kept {len(self.kept)}, not merged {len(self.not_merged)}, links rewritten in {len(self.links)} files"
         )
         for label, items in (
             ("moved (no edits of yours)", self.moved),
             ("moved and merged with your edits", self.merged),
             ("CONFLICT, resolve the markers", self.conflicted),
             ("kept (you edited it; the template no longer ships it)", self.kept),
+            ("NOT MERGED, yours kept as it was; merge it by hand", self.not_merged),
             ("not recreated (you had deleted it)", self.left_deleted),
             ("links rewritten", self.links),
             ("answers", self.answers),
@@ -164,13 +190,13 @@ def _wrote() -> None:
         os._exit(99)
 
 
-def write_text(path: Path, text: str) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
     """Write only when the content changes, atomically."""
-    if path.exists() and path.read_text() == text:
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".dpf-tmp")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     tmp.replace(path)
     _wrote()
 
@@ -188,20 +214,26 @@ def remove(path: Path) -> None:
 # ---------------------------------------------------------------------- merges
 
 
-def merge_file(ours: str, base: str, theirs: str, labels: tuple[str, str, str]) -> tuple[str, bool]:
-    """3-way merge with git merge-file; returns (text, had conflicts)."""
+class CannotMerge(Exception):
+    """git merge-file refused the inputs (binary content)."""
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str]) -> tuple[bytes, bool]:
+    """3-way merge with git merge-file, on bytes; returns (merged bytes, had conflicts).
+
+    Labels are written as UTF-8 (they are paths). Raises CannotMerge on binary input."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
-        for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
             path = Path(tmp) / name
-            path.write_text(text)
-            paths.append(str(path))
-        code, out, err = git[
-            "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2], *paths
-        ].run(retcode=None)
-    if code < 0:
-        raise RuntimeError(f"git merge-file failed: {err}")
-    return out, code > 0
+            path.write_bytes(data)
+            paths.append(path)
+        label_args = [arg for label in labels for arg in ("-L", label)]
+        run = subprocess.run(["git", "merge-file", "-p", *label_args, *map(str, paths)], capture_output=True)
+    # Exit code: number of conflicts (capped at 127); 255 or a signal: an error.
+    if run.returncode < 0 or run.returncode > 127:
+        raise CannotMerge(run.stderr.decode(errors="replace").strip())
+    return run.stdout, run.returncode > 0
 
 
 def _in_layout(moves: dict[str, str], prefix: str) -> dict[str, str]:
@@ -230,34 +262,55 @@ def apply_moves_and_removals(project: Project, moves: dict[str, str], report: Re
         for old_rel, new_rel in sorted(here.items()):
             if old_rel not in old_files or new_rel not in new_files:
                 continue
-            base = (old_render / old_rel).read_text()
-            theirs = (new_render / new_rel).read_text()
-            ours = head_text(root, old_rel)
+            base = (old_render / old_rel).read_bytes()
+            theirs = (new_render / new_rel).read_bytes()
+            ours = head_bytes(root, old_rel)
             target = root / new_rel
             if ours is None:
                 # Deleted by the user before this update: keep it deleted.
-                if target.exists() and target.read_text() == theirs:
+                if target.is_file() and target.read_bytes() == theirs:
                     remove(target)
                 report.left_deleted.append(f"{old_rel} -> {new_rel}")
-            elif ours == base:
-                write_text(target, theirs)
+                continue
+            if head_bytes(root, new_rel) is not None:
+                # The team already had a file of its own at the new path: Copier merged
+                # the release into it and it is never overwritten. An edited old file
+                # stays where it was; an unedited one goes, as in any move.
+                if ours != base:
+                    _keep_as_it_was(root, old_rel, ours, report, f"{old_rel} (you also have {new_rel})")
+                elif (root / old_rel).is_file() and (root / old_rel).read_bytes() == base:
+                    remove(root / old_rel)
+                continue
+            if ours == base:
+                write_bytes(target, theirs)
                 report.moved.append(f"{old_rel} -> {new_rel}")
             else:
-                text, conflicted = merge_file(
-                    ours, base, theirs,
-                    (f"yours ({old_rel})", "template before", f"template now ({new_rel})"),
-                )
-                write_text(target, text)
+                try:
+                    merged, conflicted = merge_file(
+                        ours, base, theirs,
+                        (f"yours ({old_rel})", "template before", f"template now ({new_rel})"),
+                    )
+                except CannotMerge:
+                    _keep_as_it_was(root, old_rel, ours, report, f"{old_rel} (not text; {new_rel} is the release's)")
+                    continue
+                write_bytes(target, merged)
                 (report.conflicted if conflicted else report.merged).append(f"{old_rel} -> {new_rel}")
-            if (root / old_rel).exists() and (root / old_rel).read_text() in (ours, base):
-                remove(root / old_rel)
+            old_path = root / old_rel
+            if old_path.is_file() and old_path.read_bytes() in (ours, base):
+                remove(old_path)
 
         for rel in sorted(old_files - new_files - set(here)):
-            ours = head_text(root, rel)
-            base = (old_render / rel).read_text()
+            ours = head_bytes(root, rel)
+            base = (old_render / rel).read_bytes()
             if ours is not None and ours != base:
-                write_text(root / rel, ours)
+                write_bytes(root / rel, ours)
                 report.kept.append(rel)
+
+
+def _keep_as_it_was(root: Path, rel: str, ours: bytes, report: Report, note: str) -> None:
+    """Leave the team's file at its old path with its exact bytes (restored if Copier deleted it)."""
+    write_bytes(root / rel, ours)
+    report.not_merged.append(note)
 
 
 # ----------------------------------------------------------------------- links
@@ -266,25 +319,26 @@ LINK = re.compile(r"(\]\(|^\[[^\]]+\]:\s*)(?!\w+:|/|#)([^)\s#]+)(#[^)\s]*)?")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
 
-def _markdown_files(root: Path):
-    """Markdown files of this project, not of nested projects (their own update handles them)."""
-    nested = {
-        p.parent for p in root.rglob(".copier-answers.yml") if p.parent != root
-    }
-    for path in sorted(root.rglob("*.md")):
-        # Symlinks (the docs site's docs/ folder) point at files handled under their real path.
-        if path.is_symlink() or ".git" in path.parts or any(n in path.parents for n in nested):
-            continue
-        yield path
+def markdown_files(root: Path, also: set[str] = frozenset()) -> list[str]:
+    """Markdown files of this project git tracks (see tracked_files), plus `also`
+    (files this migration just wrote, not tracked yet). Symlinks (the docs site's
+    docs/ folder) are skipped: their targets are handled under their real path."""
+    extra = {rel for rel in also if (root / rel).is_file() and not (root / rel).is_symlink()}
+    return sorted({rel for rel in tracked_files(root) if rel.endswith(".md")} | extra)
 
 
 def rewrite_links(project: Project, moves: dict[str, str], report: Report) -> None:
-    """Point relative links that target a moved path at its new place."""
+    """Point relative links that target a moved path at its new place.
+
+    Each file is decoded with surrogateescape and encoded back the same way, so
+    bytes that are not UTF-8 (Latin-1 letters) and CRLF line ends stay as they were."""
     prefix = project.layout_prefix
-    for path in _markdown_files(project.root):
-        rel = path.relative_to(project.root).as_posix()
+    moved_here = {new[len(prefix):] for new in moves.values() if new.startswith(prefix)}
+    for rel in markdown_files(project.root, moved_here):
+        path = project.root / rel
         here = posixpath.dirname(prefix + rel)
-        lines, changed, in_fence = path.read_text().split("\n"), False, False
+        original = path.read_bytes()
+        lines, changed, in_fence = original.decode("utf-8", "surrogateescape").split("\n"), False, False
         for i, line in enumerate(lines):
             if FENCE.match(line):
                 in_fence = not in_fence
@@ -302,7 +356,7 @@ def rewrite_links(project: Project, moves: dict[str, str], report: Report) -> No
             if new_line != line:
                 lines[i], changed = new_line, True
         if changed:
-            write_text(path, "\n".join(lines))
+            write_bytes(path, "\n".join(lines).encode("utf-8", "surrogateescape"))
             report.links.append(rel)
 
 
@@ -310,21 +364,42 @@ def rewrite_links(project: Project, moves: dict[str, str], report: Report) -> No
 
 
 def rename_answers(answers_file: str, renames: dict[str, str], report: Report) -> None:
-    """Before stage: carry renamed questions' answers over to their new names."""
+    """Before stage: carry renamed questions' answers over to their new names.
+
+    Edits the answers file in place, key line by key line, so every other byte
+    (comments, order, quoting, line ends) stays as it was."""
     path = Path(answers_file)
-    text = path.read_text()
-    data = yaml.safe_load(text) or {}
-    changed = False
+    original = path.read_bytes()
+    data = yaml.safe_load(original) or {}
+    lines = original.decode("utf-8", "surrogateescape").splitlines(True)
+    want = dict(data)
     for old, new in renames.items():
-        if old in data:
-            if new not in data:
-                data[new] = data[old]
-            del data[old]
-            changed = True
-            report.answers.append(f"{old} -> {new}")
-    if changed:
-        header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
-        write_text(path, header + yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
+        if old not in data:
+            continue
+        key = re.compile(rf"{re.escape(old)}\s*:")
+        at = next((i for i, line in enumerate(lines) if key.match(line)), None)
+        if at is not None and new not in data:
+            lines[at] = new + lines[at][len(old):]
+        elif at is not None:
+            # Both present (an interrupted run, or a hand edit): the new name wins;
+            # drop the old key with its indented or list continuation lines.
+            end = at + 1
+            while end < len(lines) and lines[end][:1] in (" ", "\t", "-"):
+                end += 1
+            del lines[at:end]
+        if new not in data:
+            want[new] = data[old]
+        del want[old]
+        report.answers.append(f"{old} -> {new}")
+    text = "".join(lines)
+    if want == data:
+        return
+    result = text.encode("utf-8", "surrogateescape")
+    if (yaml.safe_load(result) or {}) != want:
+        # An answers file laid out in a way the line edit does not understand: rewrite it whole.
+        header = b"".join(line for line in original.splitlines(True) if line.startswith(b"#"))
+        result = header + yaml.safe_dump(want, sort_keys=True, allow_unicode=True).encode()
+    write_bytes(path, result)
 
 
 # ------------------------------------------------------------------------ main

@@ -4,6 +4,7 @@ nothing the user wrote was lost."""
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -307,3 +308,142 @@ def user_edits(project: Path, going_away: set[str], corpus: str | int | list, ta
 def tree_bytes(project: Path) -> dict[str, bytes]:
     """Every file below project (.git excluded) with its bytes."""
     return {rel: (project / rel).read_bytes() for rel in sorted(files_of(project))}
+
+
+# ------------------------------------- risky edits: encodings, collisions, type changes
+# Classes of issue 15 that the text corpora above cannot express: their lines are
+# bytes (not UTF-8, CRLF), or they put the team's own path where a release adds one,
+# or they change what kind of path a template path is. Each returns the byte lines
+# to look for after the update, and where.
+
+RISKY_CLASSES = ("non-utf8", "crlf", "collision-file", "collision-folder", "type-change")
+
+
+def path_kinds(root: Path) -> dict[str, str]:
+    """Every path below root (.git excluded) -> 'file' | 'dir' | 'link'; symlinks not followed."""
+    kinds = {}
+    for dirpath, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = Path(dirpath, name)
+            rel = path.relative_to(root).as_posix()
+            if rel == ".git" or rel.startswith(".git/"):
+                continue
+            kinds[rel] = "link" if path.is_symlink() else "dir" if path.is_dir() else "file"
+        dirs[:] = [d for d in dirs if d != ".git" and not Path(dirpath, d).is_symlink()]
+    return kinds
+
+
+def added_paths(old: Path, new: Path) -> dict[str, str]:
+    """Paths (files, folders, symlinks) a render at the newer release has and the older lacks."""
+    before = path_kinds(old)
+    return {rel: kind for rel, kind in sorted(path_kinds(new).items()) if rel not in before}
+
+
+def added_roots(added: dict[str, str]) -> dict[str, str]:
+    """The added paths whose parent the older release already had."""
+    return {rel: kind for rel, kind in added.items() if posixpath.dirname(rel) not in added}
+
+
+@dataclass
+class RiskyEdits:
+    """Byte lines the team wrote (path they must stay in -> lines), and paths to check by kind."""
+
+    lines: dict[str, list[bytes]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # team path -> the kind it must still be
+    untracked: dict[str, bytes] = field(default_factory=dict)  # ignored files: must stay byte-identical
+
+    def note(self, rel: str, line: bytes) -> bytes:
+        self.lines.setdefault(rel, []).append(line)
+        return line
+
+
+def _write(project: Path, rel: str, data: bytes) -> None:
+    path = project / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def risky_edits(project: Path, fresh: Path, corpus: str, going_away: set[str], tag: str = "") -> RiskyEdits:
+    """Apply one class of RISKY_CLASSES to a project (fresh: a render of the target release) and commit."""
+    edits = RiskyEdits()
+    rng = _random.Random(f"{corpus}-{tag}")
+    docs = sorted(r for r in files_of(project) if r.endswith(".md") and not (project / r).is_symlink())
+    staying_or_moving = sorted(set(rng.sample(docs, min(6, len(docs)))) | {r for r in going_away if r.endswith(".md")})
+    added = added_paths(project, fresh)
+    if corpus in ("non-utf8", "crlf"):
+        # Copier 9.19 itself drops non-UTF-8 bytes from the team's edits it re-applies
+        # (plumbum decodes `git diff-tree` with errors="ignore"): see
+        # test_copier_drops_non_utf8_bytes_of_staying_documents. Latin-1 lines go
+        # where this template's code handles them: the documents a migration moves.
+        targets = staying_or_moving if corpus == "crlf" else sorted(r for r in going_away if r.endswith(".md"))
+        for n, rel in enumerate(targets, 1):
+            if corpus == "non-utf8":
+                line = f"Note {n} de l'équipe, {tag}: café, crème brûlée, Müller.".encode("latin-1")
+                data = (project / rel).read_bytes() + b"\n" + line + b"\n"
+            else:
+                line = f"Team note {n} ({tag}) written on Windows.".encode()
+                data = (project / rel).read_bytes() + b"\r\n" + line + b"\r\n" + line[:-1] + b" (2nd)\r\n"
+                edits.note("*", line[:-1] + b" (2nd)\r\n")
+                line += b"\r\n"
+            _write(project, rel, data)
+            # A moved document's lines must arrive at its new place; anywhere is fine here.
+            edits.note("*", line)
+        (project / ".git/info/exclude").write_text("scratch/\n.venv/\n")
+        for rel in ("scratch/old-notes.md", ".venv/lib/python3.11/site-packages/pkg/README.md"):
+            edits.untracked[rel] = "Brouillon: café [lien](../09_Docs_Internal/glossary.md)\n".encode("latin-1")
+    elif corpus == "collision-file":
+        # A team file at every path the release adds; in folders holding symlinks
+        # (the docs site) and every other added folder, at its files instead.
+        for i, (root, kind) in enumerate(added_roots(added).items()):
+            below = {rel: k for rel, k in added.items() if rel.startswith(root + "/")}
+            spots = ([rel for rel, k in below.items() if k != "dir"]
+                     if kind == "dir" and ("link" in below.values() or i % 2) else [root])
+            for rel in spots:
+                line = f"Our own {rel} from before the release ({tag}).\n".encode()
+                _write(project, rel, edits.note(rel, line))
+                edits.kinds[rel] = "file"
+    elif corpus == "collision-folder":
+        for rel, kind in added.items():
+            if kind != "dir":
+                inside = f"{rel}/team-notes.md"
+                line = f"Our own folder at {rel} ({tag}).\n".encode()
+                _write(project, inside, edits.note(inside, line))
+                edits.kinds[rel] = "dir"
+    elif corpus == "type-change":
+        changed = sorted(r for r in files_of(project) if r in files_of(fresh) and r.endswith(".md")
+                         and not (project / r).is_symlink()
+                         and (project / r).read_bytes() != (fresh / r).read_bytes())
+        to_link = (changed or docs)[0]
+        to_folder = next(r for r in reversed(changed + docs) if r != to_link and r not in going_away)
+        # A document replaced by a symlink to a team document next to it.
+        target = posixpath.join(posixpath.dirname(to_link), "team-version.md")
+        _write(project, target, edits.note(target, f"Our version of {to_link} ({tag}).\n".encode()))
+        (project / to_link).unlink()
+        (project / to_link).symlink_to("team-version.md")
+        edits.kinds[to_link] = "link"
+        # A document replaced by a folder of the same name.
+        (project / to_folder).unlink()
+        inside = f"{to_folder}/part-1.md"
+        _write(project, inside, edits.note(inside, f"Our split of {to_folder} ({tag}).\n".encode()))
+        edits.kinds[to_folder] = "dir"
+    else:
+        raise ValueError(corpus)
+    for rel, data in edits.untracked.items():
+        _write(project, rel, data)
+    commit_all(project, f"Team edits ({corpus})")
+    return edits
+
+
+def risky_losses(project: Path, edits: RiskyEdits) -> list[str]:
+    """Lines missing from where they must be, and team paths that changed kind."""
+    everything = b"\n".join((project / rel).read_bytes() for rel in sorted(files_of(project))
+                            if (project / rel).is_file())
+    lost = []
+    for rel, lines in edits.lines.items():
+        where = everything if rel == "*" else (project / rel).read_bytes() if (project / rel).is_file() else b""
+        lost += [f"{rel}: {line!r}" for line in lines if line not in where]
+    kinds = path_kinds(project)
+    lost += [f"{rel} is no longer a {kind}" for rel, kind in edits.kinds.items() if kinds.get(rel) != kind]
+    lost += [f"{rel} changed" for rel, data in edits.untracked.items()
+             if not (project / rel).is_file() or (project / rel).read_bytes() != data]
+    return lost

@@ -1,0 +1,181 @@
+"""migrations/helpers.py keeps the team's bytes: merges, link rewrites and answer
+renames never drop or re-encode a byte, and the file walk sees only what git
+tracks in this project. Unit tests on small git repos, then one real hop."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+import yaml
+
+from helpers import ROOT, files_of, git
+from ladder import ANSWER_SETS, commit_all, recorded_commit, renovate_update, start_project
+
+# Loaded by path: tests/helpers.py already owns the module name "helpers".
+_spec = importlib.util.spec_from_file_location("migration_helpers", ROOT / "migrations" / "helpers.py")
+migration = sys.modules["migration_helpers"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(migration)
+
+LABELS = ("yours", "template before", "template now")
+BASE = b"# Title\n\nLine one.\nLine two.\nLine three.\n"
+LATIN1_CRLF = b"Caf\xe9 cr\xe8me, na\xefve \xfcber\r\nSecond line \xe0 la carte\r\n"
+
+
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    return root
+
+
+# ----------------------------------------------------------------- merge_file
+
+
+def test_merge_file_keeps_latin1_and_crlf_bytes_exactly():
+    ours = BASE + LATIN1_CRLF
+    theirs = BASE.replace(b"Line one.", b"Line one, reworded by the release.")
+    merged, conflicted = migration.merge_file(ours, BASE, theirs, LABELS)
+    assert not conflicted
+    assert merged == theirs + LATIN1_CRLF
+
+
+def test_merge_file_conflict_keeps_both_sides_bytes():
+    ours = BASE.replace(b"Line two.", b"Line two, ours: \xe9t\xe9\r")
+    theirs = BASE.replace(b"Line two.", b"Line two, the release's.")
+    merged, conflicted = migration.merge_file(ours, BASE, theirs, LABELS)
+    assert conflicted
+    assert b"Line two, ours: \xe9t\xe9\r\n" in merged and b"Line two, the release's.\n" in merged
+    assert merged.startswith(b"# Title\n") and b"<<<<<<< yours\n" in merged
+
+
+def test_merge_file_refuses_binary_content():
+    with pytest.raises(migration.CannotMerge):
+        migration.merge_file(b"\x00\x01binary\x00", b"\x00base\x00", b"\x00theirs\x00", LABELS)
+
+
+# ------------------------------------------------------------------ file walk
+
+
+def test_tracked_files_skips_ignored_venv_nested_projects_submodules_and_symlinks(tmp_path):
+    root = repo(tmp_path)
+    for rel, data in {
+        "README.md": b"# ok\n",
+        "docs-real/page.md": b"caf\xe9\n",
+        "01_Data_Products/customers/.copier-answers.yml": b"scope: product\n",
+        "01_Data_Products/customers/spec.md": b"# nested product\n",
+        ".gitignore": b"build/\n",
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    (root / "link.md").symlink_to("README.md")
+    commit_all(root, "tracked")
+    sha = git(root, "rev-parse", "HEAD").strip()
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{sha},vendor/submodule")
+    git(root, "commit", "-q", "-m", "submodule")
+    (root / "vendor/submodule").mkdir(parents=True)
+    for rel in (".venv/lib/notes.md", "build/old.md", "untracked.md"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"Latin-1 \xe9 nobody tracks\n")
+    assert migration.tracked_files(root) == [".gitignore", "README.md", "docs-real/page.md"]
+    # Seen from a product folder, paths are relative to it.
+    assert migration.tracked_files(root / "01_Data_Products/customers") == [".copier-answers.yml", "spec.md"]
+
+
+# -------------------------------------------------------------- rewrite_links
+
+
+def _project(root, scope="repository"):
+    answers = {"scope": scope, "product_slug": "orders"}
+    return migration.Project(root=root, answers_file=".copier-answers.yml", old_answers=answers, new_answers=answers)
+
+
+def test_rewrite_links_changes_only_the_link_bytes(tmp_path):
+    root = repo(tmp_path)
+    doc = (b"# Notes \xe9t\xe9\r\n\r\nSee [the glossary](../09_Docs_Internal/glossary.md#terms) "
+           b"\xe0 lire.\r\nUntouched: [other](other.md)\r\n")
+    (root / "02_Architecture").mkdir()
+    (root / "02_Architecture/notes.md").write_bytes(doc)
+    # Not tracked: an ignored folder and a virtualenv, both with Latin-1 Markdown.
+    (root / ".gitignore").write_bytes(b"scratch/\n.venv/\n")
+    commit_all(root, "docs")
+    for rel in ("scratch/old.md", ".venv/lib/site.md"):
+        (root / rel).parent.mkdir(parents=True)
+        (root / rel).write_bytes(b"[g](../09_Docs_Internal/glossary.md) caf\xe9\n")
+    report = migration.Report("test")
+    moves = {"09_Docs_Internal/glossary.md": "11_Learning/glossary.md"}
+    migration.rewrite_links(_project(root), moves, report)
+    assert (root / "02_Architecture/notes.md").read_bytes() == doc.replace(
+        b"../09_Docs_Internal/glossary.md#terms", b"../11_Learning/glossary.md#terms")
+    assert report.links == ["02_Architecture/notes.md"]
+    assert (root / "scratch/old.md").read_bytes() == b"[g](../09_Docs_Internal/glossary.md) caf\xe9\n"
+
+
+# -------------------------------------------------------------- rename_answers
+
+
+ANSWERS = (b"# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\r\n"
+           b"_commit: v1.0.0\r\n_src_path: https://example.com/t.git\r\n"
+           b"ci_provider: gitlab\r\nteam_name: \"\xc3\x89quipe Donn\xc3\xa9es\"\r\nwarehouse: duckdb\r\n")
+
+
+def test_rename_answers_renames_in_place_keeping_every_other_byte(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "answers.yml").write_bytes(ANSWERS)
+    report = migration.Report("test")
+    migration.rename_answers("answers.yml", {"ci_provider": "ci_platform"}, report)
+    assert (tmp_path / "answers.yml").read_bytes() == ANSWERS.replace(b"ci_provider:", b"ci_platform:")
+    assert report.answers == ["ci_provider -> ci_platform"]
+
+
+def test_rename_answers_when_both_names_are_present_keeps_the_new_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    both = ANSWERS.replace(b"warehouse:", b"ci_platform: github\r\nwarehouse:")
+    (tmp_path / "answers.yml").write_bytes(both)
+    migration.rename_answers("answers.yml", {"ci_provider": "ci_platform"}, migration.Report("test"))
+    assert (tmp_path / "answers.yml").read_bytes() == both.replace(b"ci_provider: gitlab\r\n", b"")
+    assert yaml.safe_load((tmp_path / "answers.yml").read_bytes())["ci_platform"] == "github"
+
+
+def test_rename_answers_without_the_old_name_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plain = ANSWERS.replace(b"ci_provider", b"ci_platform")
+    (tmp_path / "answers.yml").write_bytes(plain)
+    before = (tmp_path / "answers.yml").stat().st_mtime_ns
+    migration.rename_answers("answers.yml", {"ci_provider": "ci_platform"}, migration.Report("test"))
+    assert (tmp_path / "answers.yml").read_bytes() == plain
+    assert (tmp_path / "answers.yml").stat().st_mtime_ns == before
+
+
+# ------------------------------------------------------------ a real hop (1.0.0)
+
+
+def test_hop_from_1_0_keeps_latin1_crlf_edits_and_ignores_untracked_markdown(template_repo, tmp_path):
+    """Renovate's command line with --trust: the moved file's Latin-1 + CRLF lines arrive
+    byte for byte; Latin-1 Markdown in an ignored folder and a .venv neither crashes
+    the migration nor changes."""
+    src, info = template_repo
+    answers = ANSWER_SETS["dagster-sqlmesh-snowflake"]  # 1.1.0 moves dag-structure.md -> job-structure.md
+    project = start_project(src, tmp_path / "project", info["releases"][0], answers)
+    moved = project / "05_Pipelines/dagster/dag-structure.md"
+    moved.write_bytes(moved.read_bytes() + b"\r\n" + LATIN1_CRLF)
+    glossary = project / "09_Docs_Internal/glossary.md"
+    glossary.write_bytes(glossary.read_bytes() + b"Terme ajout\xe9 par l'\xe9quipe.\n")
+    commit_all(project, "Team edits in Latin-1 with CRLF")
+    (project / ".git/info/exclude").write_text("scratch/\n.venv/\n")
+    untracked = {"scratch/notes.md": b"# Brouillon\n[x](../09_Docs_Internal/glossary.md) \xe9t\xe9\n",
+                 ".venv/lib/python3.11/site-packages/pkg/README.md": b"Caf\xe9 [y](missing.md)\n"}
+    for rel, data in untracked.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_bytes(data)
+
+    run = renovate_update(project, info["head"], trust=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert recorded_commit(project) == info["head"]
+    assert (project / "05_Pipelines/dagster/job-structure.md").read_bytes().endswith(b"\r\n" + LATIN1_CRLF)
+    assert b"Terme ajout\xe9 par l'\xe9quipe.\n" in (project / "11_Learning/glossary.md").read_bytes()
+    assert not moved.exists() and not glossary.exists()
+    for rel, data in untracked.items():
+        assert (project / rel).read_bytes() == data, rel
+    assert not [f for f in files_of(project) if f.endswith((".rej", ".orig", ".dpf-tmp"))]
