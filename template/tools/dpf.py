@@ -1613,6 +1613,8 @@ def rollback_interrupted(root: Path, gdir: Path) -> bool:
         return False
     listed = journal.get("new", {})
     dirty = {path for _, path in porcelain(root)}
+    temporary = {path for path in dirty if path.endswith(".dpf-tmp") and path[:-len(".dpf-tmp")] in listed}
+    dirty -= temporary
     if not dirty <= set(listed):
         return False
     head = head_tree(root)
@@ -1627,6 +1629,9 @@ def rollback_interrupted(root: Path, gdir: Path) -> bool:
         at_head = head_blob(root, path) if path in head else None
         if now is not None and now != wanted and (at_head is None or now != blob_sha(at_head)):
             return False  # changed since the kill: someone's work, leave it
+    for path in temporary:  # a write the kill cut short, never renamed into place
+        (root / path).unlink()
+        _remove_empty_parents(root, path)
     tracked = [p for p in dirty if p in head]
     if tracked:
         git_bytes(root, "checkout", "HEAD", "--", *tracked)
@@ -1790,11 +1795,11 @@ def cmd_update(root: Path, config: Config, to: str | None, product: str | None, 
             (gdir / JOURNAL).unlink()  # killed before it wrote anything, or already recovered
         elif not rollback_interrupted(root, gdir):
             signs, _ = half_applied(root)
-            raise DpfError(f"{'; '.join(signs)}; {nothing}. To recover: {RECOVERY}")
+            raise DpfError(f"{'; '.join(signs)}; this run wrote nothing. To recover: {RECOVERY}")
     signs, soft = half_applied(root)
     if signs or soft:
         raise DpfError(f"the repository holds a half-applied update ({'; '.join(signs + soft)}); "
-                       f"{nothing}. To recover: {RECOVERY}")
+                       f"this run wrote nothing. To recover: {RECOVERY}")
     status_before = porcelain(root)
     if status_before:
         listed = ", ".join(p for _, p in status_before[:5]) + (" and more" if len(status_before) > 5 else "")
