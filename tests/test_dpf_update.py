@@ -23,6 +23,7 @@ import yaml
 from helpers import files_of, git, render
 from ladder import FIXED, commit_all, conflict_markers, recorded_commit, start_project, tree_bytes
 from test_products import add_product_with_copier
+from test_update_ladder import EARLIER
 
 AREA = "6 dpf.py update (worktrees, answer changes, kills)"
 JOURNAL = "dpf-update.json"
@@ -229,15 +230,79 @@ def test_root_and_two_products_update_together_with_a_root_conflict(template_rep
     update_root_and_products(src, info, tmp_path, info["releases"][-1], record_property)
 
 
+def _key(tag: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in tag.lstrip("v").split("."))
+
+
+# Routine hops to the newest release (no migration on the way, so no --trust), less the
+# one the default suite runs.
+ROUTINE = [tag for tag in EARLIER[:-1] if _key(tag) >= (1, 2, 0)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("hop", range(1, 4))
-def test_root_and_two_products_from_earlier_releases(template_repo, tmp_path, record_property, hop):
-    """Routine hops (no migration in between): v1.2.0 and later."""
+@pytest.mark.parametrize("old", ROUTINE)
+def test_root_and_two_products_from_earlier_releases(template_repo, tmp_path, record_property, old):
     src, info = template_repo
-    routine = [r for r in info["releases"] if r >= "v1.2.0"]
-    if hop >= len(routine):
-        pytest.skip(f"only {len(routine)} routine releases before the newest")
-    update_root_and_products(src, info, tmp_path, routine[-1 - hop], record_property)
+    update_root_and_products(src, info, tmp_path, old, record_property)
+
+
+@pytest.mark.slow
+def test_root_and_a_product_across_the_migration_release(template_repo, tmp_path, record_property):
+    """From the oldest release with --trust: the root's migration moves files, the product's
+    update runs in a worktree of its own and so brings none of them back."""
+    src, info = template_repo
+    oldest = info["releases"][0]
+    project = start_project(src, tmp_path / "repo", oldest, {})
+    product = add_product_with_copier(project, oldest, src, "Customers", "customers")
+    line = append(product / "spec.md", "Customers: GDPR erasure runs within 30 days.")
+    commit_all(project, "A product and an edit")
+    old_render = render(src, tmp_path / "old", FIXED, vcs_ref=oldest)
+    new_render = render(src, tmp_path / "new", FIXED, vcs_ref=info["head"])
+    run = dpf(src, project, "update", "--trust")
+    resurrected = sorted((files_of(old_render) - files_of(new_render)) & files_of(project))
+    lost = int(line not in (product / "spec.md").read_text())
+    figures(record_property, lines_lost=lost, resurrected=len(resurrected))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert resurrected == [] and lost == 0
+    assert recorded_commit(product) == info["head"] == recorded_commit(project)
+
+
+@pytest.mark.slow
+def test_killed_at_every_write_of_the_bring_in_then_rerun(one_hop, tmp_path, record_property):
+    src = one_hop["src"]
+    kills = 0
+    for n in range(0, 40):
+        project = tmp_path / f"kill-{n}"
+        shutil.copytree(one_hop["project"], project, symlinks=True)
+        run = dpf(src, project, "update", env=kill_during_bring_in(tmp_path, n))
+        if run.returncode == 0:
+            break
+        assert run.returncode == -9, run.stdout + run.stderr
+        kills += 1
+        again = dpf(src, project, "update")
+        half_written = int(again.returncode != 0 or (project / ".git" / JOURNAL).exists())
+        lost = int(one_hop["line"] not in (project / "02_Architecture/system-overview.md").read_text())
+        figures(record_property, lines_lost=lost, half_written=half_written, killed_runs=1)
+        assert again.returncode == 0 and half_written == 0 and lost == 0, again.stdout + again.stderr
+        assert recorded_commit(project) == one_hop["head"]
+        shutil.rmtree(project)
+    assert kills >= 2
+
+
+def test_a_product_update_that_leaves_its_folder_is_refused(template_repo, tmp_path):
+    """Each answers file's result must stay in its own folder; otherwise nothing is written."""
+    src, info = template_repo
+    project = start_project(src, tmp_path / "repo", info["head"], {})
+    add_product_with_copier(project, info["head"], src, "Customers", "customers")
+    commit_all(project, "A product")
+    before = snapshot(project)
+    # A copier that, in a product folder only, also writes a file of the repository root.
+    stray = 'if [ -f ../../.copier-answers.yml ]; then echo stray > ../../02_Architecture/stray.md; fi'
+    run = dpf(src, project, "update", env=fake_copier(tmp_path, stray))
+    said = run.stdout + run.stderr
+    assert run.returncode == 2, said
+    assert "must stay in its own folder" in said and "02_Architecture/stray.md" in said
+    assert snapshot(project) == before
 
 
 # ---------------------------------------------------------------------------
@@ -274,7 +339,8 @@ def test_changing_the_orchestrator_keeps_edited_and_own_files(template_repo, air
     said = run.stdout + run.stderr
     assert run.returncode == 0, said
     lost = [rel for rel, data in kept.items() if not (project / rel).is_file() or (project / rel).read_bytes() != data]
-    figures(record_property, lines_lost=len(lost) * len(lines), kept_files=len(kept) - len(lost))
+    text = "\n".join((project / rel).read_text(errors="replace") for rel in kept if (project / rel).is_file())
+    figures(record_property, lines_lost=sum(line not in text for line in lines), kept_files=len(kept) - len(lost))
     assert lost == []
     for rel in kept:
         assert rel in said
@@ -285,6 +351,29 @@ def test_changing_the_orchestrator_keeps_edited_and_own_files(template_repo, air
     # A shared answer reaches the product added with add-product in the same run.
     product = yaml.safe_load((project / "01_Data_Products/customers/.copier-answers.yml").read_text())
     assert product["orchestrator"] == "dagster" and product["_commit"] == info["head"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data,edited", [
+    ("transformation_tool=sqlmesh", "transform/dbt_project.yml"),
+    ("ci_platform=gitlab", ".github/workflows/checks.yml"),
+    ("warehouse=snowflake", "05_Pipelines/airflow/dag-structure.md"),
+])
+def test_changing_any_stack_answer_keeps_edited_files(template_repo, airflow_project, tmp_path,
+                                                      record_property, data, edited):
+    src, _ = template_repo
+    project = tmp_path / "project"
+    shutil.copytree(airflow_project, project, symlinks=True)
+    line = append(project / edited, "# Team: changed after the March review.")
+    commit_all(project, "Team edit")
+    run = dpf(src, project, "update", "--data", data)
+    said = run.stdout + run.stderr
+    lost = int(not (project / edited).is_file() or line not in (project / edited).read_text())
+    figures(record_property, lines_lost=lost)
+    assert run.returncode == 0, said
+    assert lost == 0
+    key, value = data.split("=")
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())[key] == value
 
 
 @pytest.mark.parametrize("data,says", [
