@@ -605,8 +605,8 @@ def git_listed_files(root: Path) -> list[str] | None:
         return None
     if inside.returncode != 0:
         return None
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                             "--deduplicate"], cwd=root, capture_output=True)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=root, capture_output=True)
     if listed.returncode != 0:
         return None
     return sorted({os.fsdecode(raw) for raw in listed.stdout.split(b"\0") if raw})
@@ -1367,6 +1367,28 @@ def check_half_applied(root: Path, out: list[Finding]) -> None:
         out.append(Finding(".", 0, "warning", "half-applied-update", sign))
 
 
+def last_commits(root: Path, files: list[str]) -> dict[str, str]:
+    """The last commit that touched each of `files`, from one `git log`."""
+    if not files:
+        return {}
+    log = subprocess.run(["git", "log", "--format=%x01%H", "--name-only", "-z", "--", *files], cwd=root,
+                         capture_output=True)
+    last: dict[str, str] = {}
+    sha = ""
+    for item in log.stdout.split(b"\0"):
+        for part in item.split(b"\n"):
+            if part.startswith(b"\x01"):
+                sha = part[1:].decode()
+            elif part and sha:
+                last.setdefault(os.fsdecode(part), sha)
+    return last
+
+
+def _touched(root: Path, sha: str) -> set[str]:
+    raw = git_bytes(root, "show", "--name-only", "-z", "--format=", sha, check=False)
+    return {os.fsdecode(n).strip("\n") for n in raw.split(b"\0") if n.strip(b"\n")}
+
+
 def check_answers_history(root: Path, products: list[Product], out: list[Finding]) -> None:
     """Products on another release than the root, and answers files edited by hand."""
     if git_dir(root) is None:
@@ -1374,6 +1396,8 @@ def check_answers_history(root: Path, products: list[Product], out: list[Finding
     files = answers_files(root)
     root_answers = read_answers_safely(root / ANSWERS_FILE) if ANSWERS_FILE in files else None
     root_commit = (root_answers or {}).get("_commit")
+    last = last_commits(root, files)
+    touched: dict[str, set[str]] = {}
     for rel in files:
         answers = read_answers_safely(root / rel)
         if not answers:
@@ -1386,14 +1410,8 @@ def check_answers_history(root: Path, products: list[Product], out: list[Finding
                                f"on template release {answers.get('_commit')} but the root is on "
                                f"{root_commit}; update it with `python tools/dpf.py update --product "
                                f"{folder.rsplit('/', 1)[-1]}` (or merge its Renovate pull request)"))
-        log = subprocess.run(["git", "log", "-1", "--format=%H", "--", rel], cwd=root,
-                             capture_output=True, text=True)
-        sha = log.stdout.strip()
-        if log.returncode != 0 or not sha:
-            continue
-        touched = git_bytes(root, "show", "--name-only", "-z", "--format=", sha, check=False)
-        names = {os.fsdecode(n) for n in touched.split(b"\0") if n}
-        if names != {rel}:
+        sha = last.get(rel)
+        if not sha or touched.setdefault(sha, _touched(root, sha)) != {rel}:
             continue
         before, after = answers_at(root, f"{sha}^", rel), answers_at(root, sha, rel)
         if before is None or after is None:
@@ -1581,8 +1599,8 @@ def template_questions(location: str, ref: str, scratch: Path) -> set[str] | Non
 
 def remove_stale_worktrees(root: Path) -> None:
     """Worktrees a killed `dpf.py update` left in the temporary folder, and their records."""
-    raw = git_bytes(root, "worktree", "list", "--porcelain", "-z", check=False)
-    for item in raw.split(b"\0"):
+    raw = git_bytes(root, "worktree", "list", "--porcelain", check=False)
+    for item in raw.split(b"\n"):
         if item.startswith(b"worktree "):
             path = os.fsdecode(item[len(b"worktree "):])
             if Path(path).name.startswith("tree-") and Path(path).parent.name.startswith(WORKTREE_PREFIX):
@@ -1838,7 +1856,7 @@ def cmd_update(root: Path, config: Config, to: str | None, product: str | None, 
             targets = plan_answer_change(targets, data, product, location, to, scratch)
         return run_update(root, gdir, targets, location, to or latest, to, trust, bool(data), scratch)
     except KeyboardInterrupt:
-        print(f"\ndpf: interrupted before anything was written; {nothing}", file=sys.stderr)
+        print(f"\ndpf: interrupted before anything was written; {unchanged(root)}", file=sys.stderr)
         return 130
     finally:
         for target in targets:
@@ -1847,6 +1865,11 @@ def cmd_update(root: Path, config: Config, to: str | None, product: str | None, 
                                capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
         subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True)
+
+
+def unchanged(root: Path) -> str:
+    """"nothing was changed", when `git status` proves it (the update starts on a clean tree)."""
+    return "nothing was changed" if not porcelain(root) else "the repository has changes: see `git status`"
 
 
 def _interrupt(signum, frame):
@@ -1887,7 +1910,6 @@ def plan_answer_change(targets: list[Target], data: list[tuple[str, str]], produ
 
 def run_update(root: Path, gdir: Path, targets: list[Target], location: str, target_ref: str | None,
                to: str | None, trust: bool, changing: bool, scratch: Path) -> int:
-    nothing = "nothing was changed"
     head = head_tree(root)
     base = git_bytes(root, "rev-parse", "HEAD").decode().strip()
     # 1. Pre-checks against renders of the old and the new release, before Copier runs.
@@ -1911,7 +1933,7 @@ def run_update(root: Path, gdir: Path, targets: list[Target], location: str, tar
         for sentence in refusals:
             print(f"dpf: refused: {sentence}", file=sys.stderr)
         print(f"dpf: error: {len(refusals)} path(s) would make Copier stop half-way or overwrite your "
-              f"files; {nothing}", file=sys.stderr)
+              f"files; {unchanged(root)}", file=sys.stderr)
         return 2
     # 2. Copier, Renovate's command line, each answers file in its own worktree of HEAD.
     for n, target in enumerate(targets):
@@ -1955,7 +1977,7 @@ def run_update(root: Path, gdir: Path, targets: list[Target], location: str, tar
     if crossing:
         shown = "; ".join(crossing[:5]) + (f" and {len(crossing) - 5} more" if len(crossing) > 5 else "")
         print(f"dpf: error: each answers file's update must stay in its own folder, but {shown}; "
-              f"{nothing}. Update them one at a time with --product SLUG (and the root without "
+              f"{unchanged(root)}. Update them one at a time with --product SLUG (and the root without "
               "products), reviewing each", file=sys.stderr)
         return 2
     # 4. A changed answer never deletes what the team wrote: keep edited or own files.
@@ -1978,7 +2000,7 @@ def run_update(root: Path, gdir: Path, targets: list[Target], location: str, tar
         for path in kept_all:
             print(f"  {path}")
     if not porcelain(root):
-        print(f"\nAlready up to date: {nothing}.")
+        print("\nAlready up to date: nothing was changed.")
         return 0
     conflicts = [p for t in targets for p in t.conflicts]
     print("\nNext steps:")
