@@ -140,7 +140,8 @@ def test_killed_while_copier_runs_leaves_the_repository_byte_identical(one_hop, 
 def test_failure_inside_copier_changes_nothing_and_says_so_truthfully(one_hop, tmp_path, record_property):
     src, project = one_hop["src"], copy_of(one_hop, tmp_path)
     before = snapshot(project)
-    failed = dpf(src, project, "update", env=fake_copier(tmp_path, "exit 3"))
+    # --to the release it is on: no comparison renders, straight to Copier (cheap)
+    failed = dpf(src, project, "update", "--to", one_hop["previous"], env=fake_copier(tmp_path, "exit 3"))
     said = failed.stdout + failed.stderr
     assert failed.returncode == 3, said
     half_written = int(snapshot(project) != before)
@@ -412,6 +413,19 @@ def test_team_folder_where_the_release_writes_a_symlink_is_refused_before_any_wr
     assert "git mv docs/02_Architecture docs/02_Architecture.ours" in said
     assert "Makefile: the release adds this file and your repository already has one" in said
     assert "nothing was changed" in said
+    assert snapshot(project) == before
+
+
+def test_a_document_the_team_replaced_by_a_symlink_is_refused_when_the_release_changes_it(one_hop, tmp_path):
+    src, project = one_hop["src"], copy_of(one_hop, tmp_path)
+    (project / "README.md").unlink()
+    (project / "README.md").symlink_to("09_Docs_Internal/onboarding.md")
+    commit_all(project, "Our onboarding page is the README")
+    before = snapshot(project)
+    run = dpf(src, project, "update")
+    said = run.stdout + run.stderr
+    assert run.returncode == 2, said
+    assert "README.md: you replaced the template's file with a symlink and the release changes it" in said
     assert snapshot(project) == before
 
 
