@@ -1329,7 +1329,8 @@ def half_applied(root: Path) -> tuple[list[str], list[str]]:
                      "conflicts; resolve the markers and `git add` each file")
     leftovers = [path for xy, path in changes if path.endswith((".rej", ".orig"))]
     if leftovers:
-        signs.append(f"update leftovers not committed: {', '.join(leftovers[:5])}")
+        signs.append(f"files left by an update or merge that did not apply cleanly, not committed: "
+                     f"{', '.join(leftovers[:5])}; apply what they hold by hand, then delete them")
     if dirty and not signs:
         done = read_json(gdir / DONE_MARK) or {}
         for rel in answers_files(root):
@@ -1881,6 +1882,13 @@ def plan_answer_change(targets: list[Target], data: list[tuple[str, str]], produ
     """Which answers files take the new answers: a shared one goes to the root and every product
     that records it; any other to the root (or the --product given)."""
     ref = to or str(targets[0].answers["_commit"])
+    behind = [t.rel for t in targets if to is not None and str(t.answers["_commit"]) != to]
+    if behind:
+        # A release may move or delete files of its own (a migration); mixed with an answer change,
+        # "a file the new answer drops" could not be told apart from "a file the release moved".
+        raise DpfError(f"{', '.join(behind)} {'is' if len(behind) == 1 else 'are'} not on {to}: update first "
+                       f"(`python tools/dpf.py update --to {to}`), commit, then change the answer; "
+                       "nothing was changed")
     questions = template_questions(location, ref, scratch)
     for key, _ in data:
         if questions is not None and key not in questions:
