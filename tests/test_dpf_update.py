@@ -381,7 +381,7 @@ def test_changing_any_stack_answer_keeps_edited_files(template_repo, airflow_pro
 
 @pytest.mark.parametrize("data,says", [
     ("no_such_question=1", "is not a question"),
-    ("orchestrator=bogus", "'bogus' is not in"),
+    ("orchestrator=bogus", "Copier refused the answers: Invalid choice for 'orchestrator'"),
     ("team_email=not-an-address", "team_email must be"),
 ])
 def test_a_bad_answer_is_refused_and_writes_nothing(template_repo, airflow_project, tmp_path, data, says):
@@ -444,6 +444,11 @@ def test_health_reports_a_product_behind_and_a_hand_edited_answer_and_survives_l
     latin1.write_bytes(latin1_bytes)
     index = project / "01_Data_Products/README.md"
     index.write_bytes(index.read_bytes() + b"\nR\xe9vis\xe9 par l'\xe9quipe.\n")
+    # Files git ignores are not the team's documents: health does not read them.
+    with (project / ".gitignore").open("a") as fh:
+        fh.write("\nscratch/\n")
+    (project / "scratch").mkdir()
+    (project / "scratch/draft.md").write_bytes(b"# Draft\n\n[gone](nowhere-\xff.md)\n")
     commit_all(project, "Customers at the previous release, French notes")
     answers = project / ".copier-answers.yml"
     answers.write_text(answers.read_text().replace("team_name: Data Platform", "team_name: Data Guild"))
@@ -460,6 +465,7 @@ def test_health_reports_a_product_behind_and_a_hand_edited_answer_and_survives_l
     assert len(edited) == 1 and "NOT apply" in edited[0]["message"], findings
     assert "python tools/dpf.py update --data team_name='Data Guild'" in edited[0]["message"]
     assert any(f["path"] == "09_Docs_Internal/notes-fr.md" and f["check"] == "broken-link" for f in findings)
+    assert not [f for f in findings if f["path"].startswith("scratch/")]
 
     assert dpf(src, project, "index").returncode == 0  # rewrites the block, keeps every other byte
     assert index.read_bytes().endswith(b"\nR\xe9vis\xe9 par l'\xe9quipe.\n")

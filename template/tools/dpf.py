@@ -1486,6 +1486,8 @@ def render_release(location: str, ref: str | None, data: dict, dest: Path) -> Pa
 
 
 def _render_failure(ref: str | None, why: str) -> str:
+    if why.startswith("ValueError: ") and ("Validation error" in why or "Invalid choice" in why):
+        return f"Copier refused the answers: {why[len('ValueError: '):].splitlines()[0]}; nothing was changed"
     if "revision" in why.lower():
         return (f"Copier could not find the template revision `{ref}` (recorded as `_commit` in an answers "
                 "file, or asked for with --to); set `_commit` back to the release that last rendered the "
