@@ -165,6 +165,15 @@ def test_killed_while_bringing_in_is_detected_then_rolled_back(one_hop, tmp_path
     assert found and found[0]["severity"] == "error", report["findings"]
     assert "git stash" in found[0]["message"] and "commit" not in found[0]["message"].replace("commits", "")
 
+    # Committed as it is, the half-written update is still named, with a recovery that keeps history.
+    committed = tmp_path / "committed"
+    shutil.copytree(project, committed, symlinks=True)
+    commit_all(committed, "Oops: committed a half-written update")
+    found = [f for f in health(src, committed)["findings"] if f["check"] == "half-applied-update"]
+    assert found and "git revert --no-edit" in found[0]["message"], found
+    refused = dpf(src, committed, "update")
+    assert refused.returncode == 2 and "git revert --no-edit" in refused.stderr, refused.stderr
+
     # The next run puts back what the killed one had written, then updates as usual.
     again = dpf(src, project, "update")
     half_written = int(again.returncode != 0 or (project / ".git" / JOURNAL).exists()

@@ -1363,7 +1363,8 @@ def answers_files(root: Path) -> list[str]:
 def check_half_applied(root: Path, out: list[Finding]) -> None:
     signs, soft = half_applied(root)
     for sign in signs:
-        out.append(Finding(".", 0, "error", "half-applied-update", f"{sign}. To recover: {RECOVERY}"))
+        recovery = "" if "git revert" in sign else f". To recover: {RECOVERY}"
+        out.append(Finding(".", 0, "error", "half-applied-update", sign + recovery))
     for sign in soft:
         out.append(Finding(".", 0, "warning", "half-applied-update", sign))
 
@@ -1812,8 +1813,13 @@ def cmd_update(root: Path, config: Config, to: str | None, product: str | None, 
             raise DpfError(f"{rel} {problem}; {nothing}. To fix it, {restore_hint(rel)}")
     remove_stale_worktrees(root)
     if (gdir / JOURNAL).exists():
-        if not porcelain(root):
+        base = (read_json(gdir / JOURNAL) or {}).get("base")
+        at_base = base == git_bytes(root, "rev-parse", "HEAD").decode().strip()
+        if at_base and not porcelain(root):
             (gdir / JOURNAL).unlink()  # killed before it wrote anything, or already recovered
+        elif not at_base:
+            signs, _ = half_applied(root)
+            raise DpfError(f"{'; '.join(signs)}; this run wrote nothing")
         elif not rollback_interrupted(root, gdir):
             signs, _ = half_applied(root)
             raise DpfError(f"{'; '.join(signs)}; this run wrote nothing. To recover: {RECOVERY}")
