@@ -268,3 +268,24 @@ def readme_ci_mismatches(root: Path) -> list[str]:
             problems.append(f"job {job} has no block")
         problems += [f"{job}: {command_core(c)!r} not shown" for c in commands if command_core(c) not in block]
     return problems
+
+
+# Ways a Python floor is stated or enforced: "3.11 or newer", "Python >= 3.11", "3.11+",
+# "3.11 or 3.12", PYTHON_FLOOR := 3.11, requires-python = ">=3.11".
+FLOOR = re.compile(
+    r"(?:[Pp]ython\s*(?:>=|≥)\s*|PYTHON_FLOOR\s*:?=\s*|requires-python\s*=\s*\">=\s*)(3\.\d+)"
+    r"|(3\.\d+)(?:\s+or\s+(?:newer|later|3\.\d+)|\+)"
+)
+
+
+def python_floors(root: Path) -> dict[str, list[str]]:
+    """Every Python floor the render states, with where. tools/dpf.py is left out: it is
+    standard library only and runs on 3.10 on purpose (it says so), not a repository floor."""
+    floors: dict[str, list[str]] = {}
+    for rel in sorted(files_of(root)):
+        if rel == "tools/dpf.py" or rel.endswith(".json"):
+            continue
+        for number, line in enumerate((root / rel).read_text(encoding="utf-8").splitlines(), 1):
+            for match in FLOOR.finditer(line):
+                floors.setdefault(match.group(1) or match.group(2), []).append(f"{rel}:{number}")
+    return floors

@@ -112,6 +112,16 @@ def test_default_repo_runs_and_tests_its_pipeline_with_the_two_documented_comman
     assert untracked_build == []
 
 
+def test_make_refuses_a_python_below_the_floor_before_making_a_venv(default_repo, tmp_path):
+    project = shutil.copytree(default_repo, tmp_path / "copy", ignore=shutil.ignore_patterns(".venv*"))
+    assert make(project, "python-floor").returncode == 0  # this interpreter is 3.11 or newer
+    # Raising the floor past any Python plays the part of an old interpreter.
+    run = make(project, "run", "PYTHON_FLOOR=3.99")
+    assert run.returncode != 0
+    assert "this repository needs 3.99 or newer" in run.stderr
+    assert not (project / ".venv").exists()
+
+
 # ---------------------------------------------------------------------------
 #  Updates keep what the team wrote
 # ---------------------------------------------------------------------------

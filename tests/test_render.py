@@ -9,7 +9,7 @@ import yaml
 
 from expected import SEED_TREE, expected_files, expected_product_files
 from helpers import (
-    broken_links, files_of, front_matter, leftover_jinja, readme_ci_mismatches, readme_tree_problems,
+    broken_links, files_of, front_matter, leftover_jinja, python_floors, readme_ci_mismatches, readme_tree_problems,
     render, thin_documents,
 )
 from ladder import CHOICES
@@ -63,6 +63,8 @@ def check_render(project_dir, answers: dict) -> None:
     # The README draws the whole tree as rendered and lists every CI job's commands.
     assert readme_tree_problems(project_dir) == []
     assert readme_ci_mismatches(project_dir) == []
+    # One Python floor wherever the render states or enforces one.
+    assert set(python_floors(project_dir)) == {"3.11"}, python_floors(project_dir)
     for rel in sorted(files_of(project_dir)):
         if rel.endswith(".md") and rel not in {"README.md", "docs/README.md"}:
             meta = front_matter((project_dir / rel).read_text())
