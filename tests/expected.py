@@ -115,10 +115,12 @@ DEFAULTS = {
 }
 
 # Since the release after 1.1.0: every product folder holds its machine-readable
-# descriptor and contract, and every repository the tool that validates them.
+# descriptor and contract (and, since the release after 1.3.1, its input's contract),
+# and every repository the tool that validates them.
 PRODUCT_FILES = """
 01_Data_Products/<product>/data-product.odps.yaml
 01_Data_Products/<product>/data-contract.odcs.yaml
+01_Data_Products/<product>/raw-events.odcs.yaml
 """.split()
 CONTRACT_TOOLS = """
 tools/contracts.py

@@ -233,7 +233,7 @@ def readme_tree_problems(root: Path) -> list[str]:
     return [f"drawn but absent: {p}" for p in missing] + [f"not drawn: {p}" for p in left_out]
 
 
-def ci_commands(root: Path) -> dict[str, list[str]]:
+def ci_job_commands(root: Path) -> dict[str, list[str]]:
     """Each CI job of the render and the commands it runs (first line of each step)."""
     github = root / ".github/workflows/checks.yml"
     gitlab = root / ".gitlab-ci.yml"
@@ -263,7 +263,7 @@ def readme_ci_mismatches(root: Path) -> list[str]:
     text = (root / "README.md").read_text(encoding="utf-8")
     block = text.split("## Checks and the docs site", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
     problems = []
-    for job, commands in ci_commands(root).items():
+    for job, commands in ci_job_commands(root).items():
         if f"# {job}:" not in block:
             problems.append(f"job {job} has no block")
         problems += [f"{job}: {command_core(c)!r} not shown" for c in commands if command_core(c) not in block]
