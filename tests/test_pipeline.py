@@ -13,8 +13,10 @@ and the SQLMesh and plain-SQL starters.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +122,37 @@ def test_make_refuses_a_python_below_the_floor_before_making_a_venv(default_repo
     assert run.returncode != 0
     assert "this repository needs 3.99 or newer" in run.stderr
     assert not (project / ".venv").exists()
+
+
+def test_dbt_project_requires_the_dbt_core_it_pins(default_repo):
+    from packaging.specifiers import SpecifierSet
+
+    pinned = re.search(r"^dbt-core==(\S+)$", (default_repo / "requirements.txt").read_text(), re.M).group(1)
+    required = yaml.safe_load((default_repo / "transform/dbt_project.yml").read_text())["require-dbt-version"]
+    assert pinned in SpecifierSet(",".join(required))
+    assert "1.12.0" not in SpecifierSet(",".join(required))  # its parser comes from outside PyPI
+
+
+ORCHESTRATOR_FILES = {"airflow": "dags/orders_daily.py", "prefect": "flows/orders_daily.py",
+                      "dagster": "pipelines/orders/definitions.py"}
+
+
+@pytest.mark.parametrize("orchestrator", sorted(ORCHESTRATOR_FILES))
+def test_orchestrator_runs_daily_when_the_documents_say(template_repo, tmp_path, orchestrator):
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", {**FIXED, "orchestrator": orchestrator}, vcs_ref=info["head"])
+    code = (project / ORCHESTRATOR_FILES[orchestrator]).read_text()
+    minute, hour = re.search(r'"(\d+) (\d+) \* \* \*"', code).groups()
+    freshness = (project / "05_Pipelines/freshness-strategy.md").read_text()
+    assert f"starts at {int(hour):02d}:{int(minute):02d} UTC" in freshness
+    calls = {node.func.attr: {k.arg for k in node.keywords} for node in ast.walk(ast.parse(code))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    if orchestrator == "prefect":  # served on that cron when run as a script
+        assert "cron" in calls["serve"]
+    if orchestrator == "airflow":  # the load task takes its data interval
+        load = next(node for node in ast.walk(ast.parse(code))
+                    if isinstance(node, ast.FunctionDef) and node.name == "load_raw_orders")
+        assert "data_interval_start" in {arg.arg for arg in load.args.args}
 
 
 # ---------------------------------------------------------------------------
@@ -236,3 +269,22 @@ def test_other_starters_run_and_test(template_repo, tmp_path, answers):
     orchestrator = make(project, "orchestrator", "test", timeout=900)
     assert orchestrator.returncode == 0, tail(orchestrator)
     assert "skipped" not in orchestrator.stdout.strip().splitlines()[-1], tail(orchestrator)
+
+
+@pytest.mark.slow
+def test_docs_tools_and_pipeline_tools_each_pass_pip_check(template_repo, tmp_path):
+    """The two environments the Makefile names: .venv (make install) and .venv-docs
+    (make docs, which also runs the docs checks). In one venv their pins clash
+    (yamllint: pathspec >= 1; dbt-core: pathspec < 0.13)."""
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", dict(FIXED), vcs_ref=info["head"])
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")  # pre-commit needs a git repository
+    install = make(project, "install", timeout=900)
+    assert install.returncode == 0, tail(install)
+    docs = make(project, "docs", timeout=1200)
+    assert docs.returncode == 0, tail(docs)
+    for venv in (".venv", ".venv-docs"):
+        check = subprocess.run([str(project / venv / "bin/python"), "-m", "pip", "check"],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, f"{venv}: {check.stdout}"
