@@ -14,6 +14,7 @@ and the SQLMesh and plain-SQL starters.
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import os
 import re
@@ -245,6 +246,45 @@ def test_airflow_dagbag_imports_the_dag(default_repo):
                           env=clean_env(), capture_output=True, text=True, timeout=600)
     assert test.returncode == 0, tail(test)
     assert "skipped" not in test.stdout.splitlines()[-1], tail(test)
+
+
+DAG_TEST = """
+import json, os, sys
+import duckdb, pendulum
+from airflow.dag_processing.dagbag import DagBag
+
+dag = DagBag(dag_folder="dags").dags["orders_daily"]
+states = [str(dag.test(logical_date=pendulum.parse(when)).state) for when in sys.argv[1:]]
+with duckdb.connect(os.environ["DUCKDB_PATH"], read_only=True) as con:
+    con.execute("set TimeZone = 'UTC'")
+    loaded = dict(con.execute("select strftime(cast(received_at as date), '%Y-%m-%d'), count(*) "
+                              "from raw.orders_events group by 1").fetchall())
+print(json.dumps({"states": states, "loaded": loaded}))
+"""
+
+
+@pytest.mark.slow
+def test_airflow_runs_load_the_day_of_their_data_interval_once(default_repo, tmp_path):
+    """`dag.test()` for two logical dates, then the first again (a backfill): each run loads
+    the received day its interval starts on, and that day only once."""
+    if not (default_repo / ".venv/.installed").exists():
+        assert make(default_repo, "install").returncode == 0
+    assert make(default_repo, "orchestrator", timeout=900).returncode == 0
+    env = {**clean_env(), "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__DAGS_FOLDER": str(default_repo / "dags"), "PYTHONPATH": str(default_repo),
+           "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
+    venv = default_repo / ".venv/bin"
+    migrate = subprocess.run([str(venv / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    runs = ["2026-01-06T05:00:00+00:00", "2026-01-07T05:00:00+00:00", "2026-01-06T05:00:00+00:00"]
+    run = subprocess.run([str(venv / "python"), "-c", DAG_TEST, *runs], cwd=default_repo, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, tail(run)
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["states"] == ["success"] * 3
+    with (default_repo / "data/sample/orders_events.csv").open() as sample:
+        received = [row["received_at"][:10] for row in csv.DictReader(sample)]
+    assert result["loaded"] == {day: received.count(day) for day in ("2026-01-05", "2026-01-06")}
 
 
 @pytest.mark.slow
