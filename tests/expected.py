@@ -134,6 +134,7 @@ tools/schemas/odps-1.0.0.schema.json
 # <id> is the product slug as an identifier (customer-360 -> customer_360).
 PIPELINE_FILES = """
 Makefile
+pyproject.toml
 pytest.ini
 requirements.txt
 requirements-contract-tools.txt
