@@ -115,10 +115,12 @@ DEFAULTS = {
 }
 
 # Since the release after 1.1.0: every product folder holds its machine-readable
-# descriptor and contract, and every repository the tool that validates them.
+# descriptor and contract (and, since the release after 1.3.1, its input's contract),
+# and every repository the tool that validates them.
 PRODUCT_FILES = """
 01_Data_Products/<product>/data-product.odps.yaml
 01_Data_Products/<product>/data-contract.odcs.yaml
+01_Data_Products/<product>/raw-events.odcs.yaml
 """.split()
 CONTRACT_TOOLS = """
 tools/contracts.py
@@ -132,6 +134,7 @@ tools/schemas/odps-1.0.0.schema.json
 # <id> is the product slug as an identifier (customer-360 -> customer_360).
 PIPELINE_FILES = """
 Makefile
+pyproject.toml
 pytest.ini
 requirements.txt
 requirements-contract-tools.txt

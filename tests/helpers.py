@@ -219,3 +219,93 @@ def broken_links(root: Path) -> list[str]:
                 elif anchor and dest.is_file() and anchor not in heading_slugs(dest.read_text()):
                     broken.append(f"{rel}:{number}: {target} (no such heading)")
     return broken
+
+
+# ---------------------------------------------------------------- the generated README
+
+TREE_LINE = re.compile(r"^((?:│   |    )*)(?:├── |└── )(\S+)")
+
+
+def readme_tree(root: Path) -> list[str]:
+    """Paths drawn in README.md's "Repository layout" tree, relative to the root."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Repository layout", 1)[1].split("```text\n", 1)[1].split("\n```", 1)[0]
+    parents: list[str] = []
+    paths = []
+    for line in block.splitlines()[1:]:  # the first line is the repository's own name
+        match = TREE_LINE.match(line)
+        assert match, f"not a tree line: {line!r}"
+        depth = len(match.group(1)) // 4
+        name = match.group(2).rstrip("/")
+        path = f"{parents[depth - 1]}/{name}" if depth else name
+        parents[depth:] = [path]
+        paths.append(path)
+    return paths
+
+
+def readme_tree_problems(root: Path) -> list[str]:
+    """What the README's tree draws that is not there, and what is there that it leaves out
+    (every top-level file and folder of the render)."""
+    drawn = readme_tree(root)
+    missing = [p for p in drawn if not (root / p).exists()]
+    top = {p.split("/")[0] for p in drawn}
+    left_out = sorted(p.name for p in root.iterdir() if p.name not in top and p.name != ".git")
+    return [f"drawn but absent: {p}" for p in missing] + [f"not drawn: {p}" for p in left_out]
+
+
+def ci_job_commands(root: Path) -> dict[str, list[str]]:
+    """Each CI job of the render and the commands it runs (first line of each step)."""
+    github = root / ".github/workflows/checks.yml"
+    gitlab = root / ".gitlab-ci.yml"
+    if github.is_file():
+        jobs = yaml.safe_load(github.read_text())["jobs"]
+        steps = {name: [s["run"] for s in job["steps"] if "run" in s] for name, job in jobs.items()}
+    elif gitlab.is_file():
+        config = yaml.safe_load(gitlab.read_text())
+        steps = {name: job["script"] for name, job in config.items()
+                 if isinstance(job, dict) and "script" in job}
+    else:
+        return {}
+    return {name: [cmd.strip().splitlines()[0] for cmd in cmds] for name, cmds in steps.items()}
+
+
+def command_core(command: str) -> str:
+    """The tool and its subcommand, without env assignments, `if`, `python [-m]` or a venv path:
+    `SKIP=x pre-commit run --all-files` -> `pre-commit run`."""
+    words = [w for w in command.split() if not re.match(r"^[A-Z_]+=", w) and w != "if"]
+    while words and re.match(r"^(\S*/)?python3?$|^-m$", words[0]):
+        words = words[1:]
+    return " ".join(w.rsplit("/bin/", 1)[-1] for w in words[:2])
+
+
+def readme_ci_mismatches(root: Path) -> list[str]:
+    """CI jobs (or their commands) missing from the README's "same commands CI runs" block."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Checks and the docs site", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    problems = []
+    for job, commands in ci_job_commands(root).items():
+        if f"# {job}:" not in block:
+            problems.append(f"job {job} has no block")
+        problems += [f"{job}: {command_core(c)!r} not shown" for c in commands if command_core(c) not in block]
+    return problems
+
+
+# Ways a Python floor is stated or enforced: "3.11 or newer", "Python >= 3.11", "3.11+",
+# "3.11 or 3.12", PYTHON_FLOOR := 3.11, requires-python = ">=3.11".
+FLOOR = re.compile(
+    r"(?:[Pp]ython\s*(?:>=|≥)\s*|PYTHON_FLOOR\s*:?=\s*|requires-python\s*=\s*\">=\s*)(3\.\d+)"
+    r"|(3\.\d+)(?:\s+or\s+(?:newer|later|3\.\d+)|\+)"
+)
+
+
+def python_floors(root: Path) -> dict[str, list[str]]:
+    """Every Python floor the render states, with where. tools/dpf.py is left out: it is
+    standard library only and runs on 3.10 on purpose (it says so), not a repository floor."""
+    floors: dict[str, list[str]] = {}
+    for rel in sorted(files_of(root)):
+        if rel == "tools/dpf.py" or rel.endswith(".json"):
+            continue
+        for number, line in enumerate((root / rel).read_text(encoding="utf-8").splitlines(), 1):
+            for match in FLOOR.finditer(line):
+                floors.setdefault(match.group(1) or match.group(2), []).append(f"{rel}:{number}")
+    return floors

@@ -13,8 +13,11 @@ and the SQLMesh and plain-SQL starters.
 
 from __future__ import annotations
 
+import ast
+import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,6 +115,47 @@ def test_default_repo_runs_and_tests_its_pipeline_with_the_two_documented_comman
     assert untracked_build == []
 
 
+def test_make_refuses_a_python_below_the_floor_before_making_a_venv(default_repo, tmp_path):
+    project = shutil.copytree(default_repo, tmp_path / "copy", ignore=shutil.ignore_patterns(".venv*"))
+    assert make(project, "python-floor").returncode == 0  # this interpreter is 3.11 or newer
+    # Raising the floor past any Python plays the part of an old interpreter.
+    run = make(project, "run", "PYTHON_FLOOR=3.99")
+    assert run.returncode != 0
+    assert "this repository needs 3.99 or newer" in run.stderr
+    assert not (project / ".venv").exists()
+
+
+def test_dbt_project_requires_the_dbt_core_it_pins(default_repo):
+    from packaging.specifiers import SpecifierSet
+
+    pinned = re.search(r"^dbt-core==(\S+)$", (default_repo / "requirements.txt").read_text(), re.M).group(1)
+    required = yaml.safe_load((default_repo / "transform/dbt_project.yml").read_text())["require-dbt-version"]
+    assert pinned in SpecifierSet(",".join(required))
+    assert "1.12.0" not in SpecifierSet(",".join(required))  # its parser comes from outside PyPI
+
+
+ORCHESTRATOR_FILES = {"airflow": "dags/orders_daily.py", "prefect": "flows/orders_daily.py",
+                      "dagster": "pipelines/orders/definitions.py"}
+
+
+@pytest.mark.parametrize("orchestrator", sorted(ORCHESTRATOR_FILES))
+def test_orchestrator_runs_daily_when_the_documents_say(template_repo, tmp_path, orchestrator):
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", {**FIXED, "orchestrator": orchestrator}, vcs_ref=info["head"])
+    code = (project / ORCHESTRATOR_FILES[orchestrator]).read_text()
+    minute, hour = re.search(r'"(\d+) (\d+) \* \* \*"', code).groups()
+    freshness = (project / "05_Pipelines/freshness-strategy.md").read_text()
+    assert f"starts at {int(hour):02d}:{int(minute):02d} UTC" in freshness
+    calls = {node.func.attr: {k.arg for k in node.keywords} for node in ast.walk(ast.parse(code))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    if orchestrator == "prefect":  # served on that cron when run as a script
+        assert "cron" in calls["serve"]
+    if orchestrator == "airflow":  # the load task takes its data interval
+        load = next(node for node in ast.walk(ast.parse(code))
+                    if isinstance(node, ast.FunctionDef) and node.name == "load_raw_orders")
+        assert "data_interval_start" in {arg.arg for arg in load.args.args}
+
+
 # ---------------------------------------------------------------------------
 #  Updates keep what the team wrote
 # ---------------------------------------------------------------------------
@@ -204,6 +248,45 @@ def test_airflow_dagbag_imports_the_dag(default_repo):
     assert "skipped" not in test.stdout.splitlines()[-1], tail(test)
 
 
+DAG_TEST = """
+import json, os, sys
+import duckdb, pendulum
+from airflow.dag_processing.dagbag import DagBag
+
+dag = DagBag(dag_folder="dags").dags["orders_daily"]
+states = [str(dag.test(logical_date=pendulum.parse(when)).state) for when in sys.argv[1:]]
+with duckdb.connect(os.environ["DUCKDB_PATH"], read_only=True) as con:
+    con.execute("set TimeZone = 'UTC'")
+    loaded = dict(con.execute("select strftime(cast(received_at as date), '%Y-%m-%d'), count(*) "
+                              "from raw.orders_events group by 1").fetchall())
+print(json.dumps({"states": states, "loaded": loaded}))
+"""
+
+
+@pytest.mark.slow
+def test_airflow_runs_load_the_day_of_their_data_interval_once(default_repo, tmp_path):
+    """`dag.test()` for two logical dates, then the first again (a backfill): each run loads
+    the received day its interval starts on, and that day only once."""
+    if not (default_repo / ".venv/.installed").exists():
+        assert make(default_repo, "install").returncode == 0
+    assert make(default_repo, "orchestrator", timeout=900).returncode == 0
+    env = {**clean_env(), "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__DAGS_FOLDER": str(default_repo / "dags"), "PYTHONPATH": str(default_repo),
+           "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
+    venv = default_repo / ".venv/bin"
+    migrate = subprocess.run([str(venv / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    runs = ["2026-01-06T05:00:00+00:00", "2026-01-07T05:00:00+00:00", "2026-01-06T05:00:00+00:00"]
+    run = subprocess.run([str(venv / "python"), "-c", DAG_TEST, *runs], cwd=default_repo, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, tail(run)
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["states"] == ["success"] * 3
+    with (default_repo / "data/sample/orders_events.csv").open() as sample:
+        received = [row["received_at"][:10] for row in csv.DictReader(sample)]
+    assert result["loaded"] == {day: received.count(day) for day in ("2026-01-05", "2026-01-06")}
+
+
 @pytest.mark.slow
 def test_datacontract_cli_lints_and_tests_the_built_contract(default_repo):
     """`make contract-tools`: datacontract-cli's lint and test on the DuckDB file, dataproduct lint."""
@@ -226,3 +309,22 @@ def test_other_starters_run_and_test(template_repo, tmp_path, answers):
     orchestrator = make(project, "orchestrator", "test", timeout=900)
     assert orchestrator.returncode == 0, tail(orchestrator)
     assert "skipped" not in orchestrator.stdout.strip().splitlines()[-1], tail(orchestrator)
+
+
+@pytest.mark.slow
+def test_docs_tools_and_pipeline_tools_each_pass_pip_check(template_repo, tmp_path):
+    """The two environments the Makefile names: .venv (make install) and .venv-docs
+    (make docs, which also runs the docs checks). In one venv their pins clash
+    (yamllint: pathspec >= 1; dbt-core: pathspec < 0.13)."""
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", dict(FIXED), vcs_ref=info["head"])
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")  # pre-commit needs a git repository
+    install = make(project, "install", timeout=900)
+    assert install.returncode == 0, tail(install)
+    docs = make(project, "docs", timeout=1200)
+    assert docs.returncode == 0, tail(docs)
+    for venv in (".venv", ".venv-docs"):
+        check = subprocess.run([str(project / venv / "bin/python"), "-m", "pip", "check"],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, f"{venv}: {check.stdout}"

@@ -8,7 +8,10 @@ import pytest
 import yaml
 
 from expected import SEED_TREE, expected_files, expected_product_files
-from helpers import broken_links, files_of, front_matter, leftover_jinja, render, thin_documents
+from helpers import (
+    broken_links, files_of, front_matter, leftover_jinja, python_floors, readme_ci_mismatches, readme_tree_problems,
+    render, thin_documents,
+)
 from ladder import CHOICES
 
 
@@ -45,7 +48,8 @@ def test_default_render_records_where_it_came_from(copie):
     result = copie.copy()
     answers = yaml.safe_load((result.project_dir / ".copier-answers.yml").read_text())
     assert answers["_src_path"] and answers["_commit"]
-    assert answers["product_slug"] == "orders" and answers["scope"] == "repository"
+    # A repository is the default scope: never asked, so not recorded either.
+    assert answers["product_slug"] == "orders" and "scope" not in answers
 
 
 def check_render(project_dir, answers: dict) -> None:
@@ -56,6 +60,11 @@ def check_render(project_dir, answers: dict) -> None:
     assert leftover_jinja(project_dir) == []
     assert thin_documents(project_dir) == []
     assert broken_links(project_dir) == []
+    # The README draws the whole tree as rendered and lists every CI job's commands.
+    assert readme_tree_problems(project_dir) == []
+    assert readme_ci_mismatches(project_dir) == []
+    # One Python floor wherever the render states or enforces one.
+    assert set(python_floors(project_dir)) == {"3.11"}, python_floors(project_dir)
     for rel in sorted(files_of(project_dir)):
         if rel.endswith(".md") and rel not in {"README.md", "docs/README.md"}:
             meta = front_matter((project_dir / rel).read_text())

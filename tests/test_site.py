@@ -137,3 +137,19 @@ def test_docs_folder_links_every_area(template_repo, tmp_path):
         link = project / "docs" / area
         assert link.is_symlink() and link.resolve() == (project / area).resolve(), area
     assert (project / "docs/README.md").resolve() == (project / "README.md").resolve()
+
+
+def test_pre_commit_lints_the_pipelines_python_and_sql(template_repo, tmp_path, pre_commit_home):
+    """ruff (with Airflow's rules) and sqlfluff, set in pyproject.toml, catch mistakes the
+    starter's own files are free of."""
+    project = rendered_repo(template_repo, tmp_path, {})
+    dag = project / "dags/orders_daily.py"
+    dag.write_text(dag.read_text().replace("import pendulum\n", "import pendulum\nimport json\n"))
+    model = project / "transform/models/staging/orders/stg_orders.sql"
+    model.write_text(model.read_text().replace("select", "selec", 1))
+    commit_all(project, "Two mistakes")
+    run = run_here(project, "pre-commit run --all-files", {"SKIP": "dpf-health"}, pre_commit_home)
+    assert run.returncode == 1
+    failed = {line.split("...")[0].strip() for line in run.stdout.splitlines() if line.endswith("Failed")}
+    assert failed == {"Python lint (ruff, rules in pyproject.toml)", "SQL lint (sqlfluff, rules in pyproject.toml)"}
+    assert "F401" in run.stdout and "dags/orders_daily.py" in run.stdout

@@ -7,6 +7,7 @@ import sys
 
 import copier
 import pytest
+import yaml
 
 from helpers import ROOT
 
@@ -67,3 +68,21 @@ def test_cli_shows_the_validator_message(tmp_path):
     assert run.returncode != 0
     assert "product_slug must be one safe folder name" in run.stderr
     assert not dst.exists() and not (tmp_path / "outside").exists()
+
+
+def test_help_texts_state_the_limits_their_validators_enforce():
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    limits = {
+        "project_name": ["1-60 characters", "letter or digit"],
+        "product_name": ["1-60 characters", "letter or digit"],
+        "team_name": ["1-60 characters", "letter or digit"],
+        "project_slug": ["at most 40 characters", "lowercase", "single hyphens"],
+        "product_slug": ["at most 40 characters", "lowercase", "single hyphens"],
+        "product_purpose": ["10-200 characters", "one line", "Markdown links"],
+        "team_email": ["data-team@example.com"],
+        "roadmap_start_quarter": ["YYYY-QN", "2000 to 2099"],
+        "created_on": ["YYYY-MM-DD", "not in the future"],
+    }
+    for question, phrases in limits.items():
+        help_text = " ".join(questions[question]["help"].split())
+        assert [p for p in phrases if p not in help_text] == [], question

@@ -9,15 +9,19 @@ Shipped by the data-product-framework Copier template as tools/contracts.py.
 lint  checks every data-product.odps.yaml and data-contract.odcs.yaml under
       01_Data_Products/ (or the files given) against the official JSON schemas in
       tools/schemas/ (Open Data Product Standard v1.0.0, Open Data Contract Standard
-      v3.1.0), then checks that they agree: every output port's contractId names a
-      contract in the same product folder, whose dataProduct is the product's name.
+      v3.1.0), formats included (a dateIn of 2026-13-45 is an error), then checks that
+      they agree: every output port's contractId names a contract in the same product
+      folder, whose dataProduct is the product's name, and every input port's contractId
+      names a contract of some product (an input may be another product's output).
 test  checks the tables a contract describes in a DuckDB file: every column present
       with a type of its logicalType, required columns without nulls, the primary key
       unique, and every quality rule met (rowCount, nullValues and duplicateValues
       metrics, and sql rules). Other rule kinds are listed as skipped: run
       `datacontract test` (requirements-contract-tools.txt) for the full standard.
 
-Needs jsonschema and PyYAML (tools/requirements.txt); `test` also needs duckdb.
+Needs jsonschema and PyYAML (tools/requirements.txt); `test` also needs duckdb. A missing
+one is named, with the command that installs it. Formats: date and email are always checked;
+date-time only where rfc3339-validator is installed (jsonschema skips it otherwise).
 Problems print as `path: message`; the exit code is 0 (clean), 1 (problems) or 2 (usage).
 """
 
@@ -66,6 +70,23 @@ COMPARISONS = {
 }
 
 
+class MissingPackage(RuntimeError):
+    """A package of tools/requirements.txt is not installed: not a problem of any file."""
+
+
+def require(module: str, package: str | None = None):
+    """Import `module`, or stop with the package to install instead of a misleading error."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module.split(".")[0]:
+            raise
+        hint = "requirements.txt" if module == "duckdb" else "tools/requirements.txt"
+        raise MissingPackage(f"{package or module} is not installed: pip install -r {hint}") from None
+
+
 def _rel(path: Path) -> str:
     try:
         return path.resolve().relative_to(ROOT).as_posix()
@@ -75,7 +96,7 @@ def _rel(path: Path) -> str:
 
 def load_yaml(path: Path):
     """YAML as plain data: dates and times stay strings, as JSON Schema expects them."""
-    import yaml
+    yaml = require("yaml", "PyYAML")
 
     class Loader(yaml.SafeLoader):
         pass
@@ -93,7 +114,7 @@ def load_yaml(path: Path):
 # ---------------------------------------------------------------------------
 def schema_problems(path: Path, document) -> list[str]:
     """Problems of one descriptor or contract against its official JSON schema."""
-    import jsonschema
+    jsonschema = require("jsonschema")
 
     rel = _rel(path)
     if not isinstance(document, dict):
@@ -106,7 +127,8 @@ def schema_problems(path: Path, document) -> list[str]:
         return [f"{rel}: no schema for {kind} apiVersion {version!r} in tools/schemas "
                 f"(known: {', '.join(sorted(known))})"]
     schema = json.loads((SCHEMAS / known[version]).read_text(encoding="utf-8"))
-    validator = jsonschema.validators.validator_for(schema)(schema)
+    cls = jsonschema.validators.validator_for(schema)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
@@ -116,10 +138,29 @@ def schema_problems(path: Path, document) -> list[str]:
 
 
 def default_files() -> list[Path]:
+    """Each product's descriptor and contract, then its other contracts (*.odcs.yaml)."""
     found = []
     for folder in sorted(p for p in PRODUCTS_DIR.glob("*") if p.is_dir()):
         found += [folder / name for name in (DESCRIPTOR, CONTRACT) if (folder / name).is_file()]
+        found += sorted(p for p in folder.glob("*.odcs.yaml") if p.name != CONTRACT and p.is_file())
     return found
+
+
+def contract_ids(documents: dict) -> set:
+    """Ids of the contracts given plus those of every product folder (read if parsable)."""
+    ids = {doc.get("id") for doc in documents.values()
+           if isinstance(doc, dict) and doc.get("kind") == "DataContract"}
+    for path in PRODUCTS_DIR.glob("*/*.odcs.yaml"):
+        if path not in documents:
+            try:
+                doc = load_yaml(path)
+            except MissingPackage:
+                raise
+            except Exception:  # its own lint reports it
+                continue
+            if isinstance(doc, dict):
+                ids.add(doc.get("id"))
+    return ids
 
 
 def lint(paths: list[Path]) -> list[str]:
@@ -128,6 +169,8 @@ def lint(paths: list[Path]) -> list[str]:
     for path in paths:
         try:
             documents[path] = load_yaml(path)
+        except MissingPackage:
+            raise
         except Exception as exc:  # a YAML error names its own line and column
             problems.append(f"{_rel(path)}: not valid YAML: {exc}".replace("\n", " "))
             continue
@@ -155,6 +198,14 @@ def lint(paths: list[Path]) -> list[str]:
             if contract.get("dataProduct") not in (None, product.get("name"), product.get("id")):
                 problems.append(f"{_rel(other)}: dataProduct is {contract.get('dataProduct')!r}, but the "
                                 f"product in {DESCRIPTOR} is named {product.get('name')!r}")
+        inputs = [port for port in product.get("inputPorts") or []
+                  if isinstance(port, dict) and port.get("contractId")]
+        known = contract_ids(documents) if inputs else set()
+        for port in inputs:
+            if port["contractId"] not in known:
+                problems.append(f"{_rel(path)}: input port {port.get('name')!r} names contract "
+                                f"{port['contractId']!r}, which no contract under {_rel(PRODUCTS_DIR)} "
+                                "has as id")
     return problems
 
 
@@ -184,7 +235,7 @@ def _check(rule: dict, value) -> str | None:
 
 def test_contract(contract_path: Path, database: Path, server: str | None = None) -> list[str]:
     """Failures of the tables in `database` against the contract (empty: it holds)."""
-    import duckdb
+    duckdb = require("duckdb")
 
     contract_path = Path(contract_path)
     rel = _rel(contract_path)
@@ -278,6 +329,14 @@ def main(argv: list[str] | None = None) -> int:
                                            "the first of type duckdb)")
     test_cmd.add_argument("contracts", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except MissingPackage as exc:
+        print(f"contracts.py: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "lint":
         files = args.files or default_files()
         if not files:
@@ -286,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = lint(files)
         checked = f"{len(files)} file(s)"
     else:
-        files = args.contracts or [p for p in default_files() if p.name == CONTRACT]
+        files = args.contracts or [p for p in default_files() if p.name.endswith(".odcs.yaml")]
         problems = []
         for path in files:
             problems += test_contract(path, args.database, args.server)
