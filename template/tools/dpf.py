@@ -2,7 +2,7 @@
 """dpf: keep a Data Product Framework repository healthy.
 
 Shipped by the data-product-framework Copier template as tools/dpf.py.
-Standard library only (Python >= 3.10); run it from anywhere in the repository:
+Standard library only (Python >= 3.11, the repository's floor); run it from anywhere in the repository:
 
     python tools/dpf.py health [--json]     check documents, links, markers and the product index
     python tools/dpf.py index [--check]     regenerate (or verify) the product table
@@ -964,7 +964,9 @@ def run_health(root: Path, config: Config, today: dt.date | None = None) -> tupl
                                    f"product `{product.slug}` has no {name}"))
     for rel in md_files:
         doc = docs[rel]
-        checked_doc = rel != "README.md" and not any(part.startswith(".") for part in rel.split("/")[:-1])
+        # The root README (and the framework's copy of it that adoption offers beside
+        # a team's own README) is a landing page, not a document with an owner.
+        checked_doc = rel not in ("README.md", "README.framework.md") and not any(part.startswith(".") for part in rel.split("/")[:-1])
         if checked_doc:
             check_front_matter(doc, config, today, out)
             check_placeholders(doc, config, out)
