@@ -480,3 +480,37 @@ def test_health_reports_a_product_behind_and_a_hand_edited_answer_and_survives_l
     assert index.read_bytes().endswith(b"\nR\xe9vis\xe9 par l'\xe9quipe.\n")
     assert latin1.read_bytes() == latin1_bytes
     assert git(project, "status", "--porcelain").strip() in ("", "M 01_Data_Products/README.md")
+
+
+# ---------------------------------------------------------------------------
+#  Bytes Copier alone would drop, and a kind change Copier alone crashes on
+# ---------------------------------------------------------------------------
+def test_latin1_edit_of_a_staying_document_keeps_every_byte(one_hop, tmp_path, record_property):
+    """Renovate's command line drops the Latin-1 letters of this line (see the strict xfail in
+    tests/test_reliability.py); dpf.py update brings them through byte for byte."""
+    project = copy_of(one_hop, tmp_path)
+    doc = project / "02_Architecture/system-overview.md"
+    line = "Décision de l'équipe: café, crème.".encode("latin-1")
+    doc.write_bytes(doc.read_bytes() + b"\n" + line + b"\n")
+    commit_all(project, "A Latin-1 line")
+    run = dpf(one_hop["src"], project, "update", "--to", one_hop["head"])
+    assert run.returncode == 0, run.stdout[-1500:] + run.stderr[-1500:]
+    assert recorded_commit(project) == one_hop["head"]
+    assert line in doc.read_bytes()
+    assert one_hop["line"].encode() in doc.read_bytes()
+    figures(record_property, lines_lost=int(line not in doc.read_bytes()))
+
+
+def test_template_folder_the_team_made_a_file_is_refused_before_any_write(one_hop, tmp_path, record_property):
+    """Copier crashes half-way (NotADirectoryError) on it; dpf.py names it and writes nothing."""
+    project = copy_of(one_hop, tmp_path)
+    shutil.rmtree(project / "11_Learning/papers")
+    (project / "11_Learning/papers").write_bytes(b"Our reading list replaces the folder.\n")
+    commit_all(project, "A folder replaced by a file")
+    before = snapshot(project)
+    run = dpf(one_hop["src"], project, "update", "--to", one_hop["head"])
+    assert run.returncode != 0
+    assert "11_Learning/papers" in run.stderr and "dpf: refused:" in run.stderr, run.stderr[-1500:]
+    assert "Traceback" not in run.stderr
+    assert snapshot(project) == before
+    figures(record_property, half_written=int(snapshot(project) != before))

@@ -1107,6 +1107,29 @@ def copier_command() -> list[str]:
     return [sys.executable, "-m", "copier"]
 
 
+# Copier 9.19 re-applies the team's edits through plumbum, which decodes `git diff` output
+# with the filesystem encoding and errors="ignore": every byte of an edited line that is not
+# UTF-8 (a Latin-1 letter) is dropped. Decoding as Latin-1 maps each byte to one character
+# and back, so the diff reaches `git apply` byte for byte; git quotes non-ASCII file names,
+# so names Copier parses are unchanged. Only the Copier that dpf.py update starts gets it.
+BYTE_EXACT_SHIM = """\
+try:
+    from plumbum.machines.local import LocalMachine
+    LocalMachine.custom_encoding = "latin-1"
+except Exception:  # no plumbum: nothing to patch
+    pass
+"""
+
+
+def byte_exact_env(scratch: Path) -> dict[str, str]:
+    """Environment for the Copier subprocess with BYTE_EXACT_SHIM as its sitecustomize."""
+    shim = scratch / "byte-exact"
+    shim.mkdir(exist_ok=True)
+    (shim / "sitecustomize.py").write_text(BYTE_EXACT_SHIM)
+    path = os.pathsep.join(filter(None, [str(shim), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def cmd_add_product(root: Path, config: Config, name: str, slug: str | None,
                     purpose: str | None, audience: str | None) -> int:
     slug = slug if slug is not None else derive_slug(name)
@@ -1972,7 +1995,8 @@ def run_update(root: Path, gdir: Path, targets: list[Target], location: str, tar
             cmd.append("--trust")
         where = f"   # in {target.folder}/" if target.folder else ""
         print("$ " + " ".join(_shell_quote(part) for part in cmd) + where, flush=True)
-        result = subprocess.run(cmd, cwd=wt / target.folder, capture_output=True, text=True)
+        result = subprocess.run(cmd, cwd=wt / target.folder, capture_output=True, text=True,
+                                env=byte_exact_env(scratch))
         sys.stdout.write(result.stdout)
         if result.returncode != 0:
             report_copier_failure(root, target, result, trust)
