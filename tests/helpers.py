@@ -28,7 +28,7 @@ def build_template_repo(dst: Path) -> dict[str, str]:
     """Clone this repository into `dst` with today's working tree committed on top,
     tag every release by the CHANGELOG rule and tag HEAD just above the last one.
 
-    Returns {"releases": [...], "head": tag of HEAD}.
+    Returns {"releases": [...], "head": tag of HEAD, "previous": see previous_release}.
     """
     git(ROOT.parent, "clone", "-q", "--no-local", str(ROOT), str(dst))
     # Mirror the working tree (uncommitted edits included) so tests see it as HEAD.
@@ -57,7 +57,19 @@ def build_template_repo(dst: Path) -> dict[str, str]:
         major, minor, micro = release.version_key(versions[-1]) if versions else (0, 0, 0)
         head = f"v{major}.{minor}.{micro + 1}"
         git(dst, "tag", "-a", head, "-m", "HEAD under test")
-    return {"releases": [f"v{v}" for v in versions], "head": head}
+    releases = [f"v{v}" for v in versions]
+    return {"releases": releases, "head": head, "previous": previous_release(dst, releases)}
+
+
+def previous_release(repo: Path, releases: list[str]) -> str:
+    """The newest release that renders differently from HEAD: a test of "the hop to the newest
+    release" needs one. On a release commit HEAD is that release, and just after one (only the
+    CHANGELOG or the tests changed) the two render the same."""
+    rendered = ["template", "copier.yml", "extensions", "migrations"]
+    for tag in reversed(releases):
+        if subprocess.run(["git", "diff", "--quiet", tag, "HEAD", "--", *rendered], cwd=repo).returncode:
+            return tag
+    raise AssertionError("no release renders differently from HEAD")
 
 
 def render(src: Path, dst: Path, answers: dict | None = None, vcs_ref: str | None = None) -> Path:

@@ -468,7 +468,7 @@ def test_adopt_reads_a_real_shaped_repository_and_updates_it(template_repo, tmp_
     theirs = tracked_bytes(repo, files)
     before = set(files_of(repo))
 
-    run = adopt(repo, src, "--vcs-ref", info["releases"][-1])
+    run = adopt(repo, src, "--vcs-ref", info["previous"])
     assert run.returncode == 0, run.stderr + run.stdout
     report, _, rest = run.stdout.partition("Adopted ")
     for line in lines:  # printed before anything was written

@@ -104,7 +104,7 @@ def append(path: Path, line: str) -> str:
 def one_hop(template_repo, tmp_path_factory) -> dict:
     """A project on the release before the newest, with a team edit, committed."""
     src, info = template_repo
-    previous = info["releases"][-1]
+    previous = info["previous"]
     project = start_project(src, tmp_path_factory.mktemp("one-hop") / "project", previous, {})
     line = append(project / "02_Architecture/system-overview.md", "Team note: the lake is read-only.")
     commit_all(project, "Team edit")
@@ -238,7 +238,7 @@ def update_root_and_products(src: Path, info: dict, tmp_path: Path, old: str, re
 
 def test_root_and_two_products_update_together_with_a_root_conflict(template_repo, tmp_path, record_property):
     src, info = template_repo
-    update_root_and_products(src, info, tmp_path, info["releases"][-1], record_property)
+    update_root_and_products(src, info, tmp_path, info["previous"], record_property)
 
 
 def _key(tag: str) -> tuple[int, ...]:
@@ -446,7 +446,7 @@ def test_a_document_the_team_replaced_by_a_symlink_is_refused_when_the_release_c
 def test_health_reports_a_product_behind_and_a_hand_edited_answer_and_survives_latin1(template_repo, tmp_path):
     src, info = template_repo
     project = start_project(src, tmp_path / "project", info["head"], {})
-    add_product_with_copier(project, info["releases"][-1], src, "Customers", "customers")
+    add_product_with_copier(project, info["previous"], src, "Customers", "customers")
     latin1 = project / "09_Docs_Internal/notes-fr.md"
     latin1_bytes = (b"---\nowner: \xc9quipe Donn\xe9es\nstatus: draft\nlast_reviewed: 2026-01-15\n---\n\n"
                     b"# Notes\n\nCaf\xe9 cr\xe8me, voir [la page](caf\xe9.md).\n")

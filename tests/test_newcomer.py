@@ -39,7 +39,7 @@ def test_creating_a_repository_never_asks_the_scope_and_says_what_to_run(templat
 
 def test_an_update_says_how_to_finish_it(template_repo, tmp_path):
     src, info = template_repo
-    project = start_project(src, tmp_path / "repo", info["releases"][-1], {})
+    project = start_project(src, tmp_path / "repo", info["previous"], {})
     run = copier_cli(project, "update", "--skip-answered", "--defaults", "--vcs-ref", info["head"])
     assert run.returncode == 0, run.stderr
     after_update = run.stderr.split("Template updated. Next:", 1)[1]

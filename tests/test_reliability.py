@@ -854,7 +854,7 @@ def test_folder_replaced_by_a_file_is_a_copier_crash_with_renovates_command_line
     and Copier evaluates the patterns from a scratch folder. Renovate then reports an
     error and commits nothing; this records that, and that an absolute destination works."""
     src, info = template_repo
-    project = start_project(src, tmp_path / "project", info["releases"][-1], {})
+    project = start_project(src, tmp_path / "project", info["previous"], {})
     shutil.rmtree(project / "11_Learning/papers")
     (project / "11_Learning/papers").write_bytes(b"Our reading list replaces the folder.\n")
     commit_all(project, "A folder replaced by a file")
@@ -880,7 +880,7 @@ def test_copier_keeps_non_utf8_bytes_of_staying_documents(template_repo, tmp_pat
     on a routine hop): a Latin-1 line added to a document loses its accented letters.
     When this passes, Copier is fixed: make the non-utf8 corpus edit every document."""
     src, info = template_repo
-    project = start_project(src, tmp_path / "project", info["releases"][-1], {})
+    project = start_project(src, tmp_path / "project", info["previous"], {})
     doc = project / "02_Architecture/system-overview.md"
     line = "Décision de l'équipe: café.".encode("latin-1")
     doc.write_bytes(doc.read_bytes() + b"\n" + line + b"\n")
