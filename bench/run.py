@@ -20,7 +20,11 @@ machine, wall time does. Sections:
              floor (plain renders of both releases, no migrations).
 - breakdown: where the time of one copy and one update goes, and what was tried.
 - products:  1, 10, 50 products: copy (repository + `dpf.py add-product`),
-             update (every answers file in Renovate's order), health check.
+             update the way Renovate does it (every answers file on its own
+             branch: for each file, in path order, a clean checkout of the base
+             commit, untimed, then Renovate's command from that file's folder,
+             timed), health check. `--sections products --json F --merge`
+             replaces only this section in an earlier run's F.
 - fleet:     --fleet repos with random answers and random user edits, started
              at a random earlier release and bumped to HEAD with Renovate's
              command line (self-hosted with allowScripts: it ends in --trust);
@@ -348,13 +352,21 @@ class Bench:
                                 data={**FIXED, "scope": "product", "product_name": f"Product {k:02d}",
                                       "product_slug": slug})
             commit_all(project, f"{n} products")
-            order = sorted(project.rglob(ANSWERS), key=lambda p: p.relative_to(project).as_posix())
+            base = git(project, "rev-parse", "HEAD").strip()
+            order = sorted(a.relative_to(project).as_posix() for a in project.rglob(ANSWERS))
             wall = cpu = 0.0
             failed = 0
             for answers in order:
-                result, w, c = timed_update(answers.parent, self.head, answers.name)
-                wall, cpu, failed = wall + w, cpu + c, failed + (result.returncode != 0)
+                # Renovate gives every answers file its own branch, cut from the base branch:
+                # a clean checkout of the base per file, set up outside the timed command.
+                git(project, "reset", "-q", "--hard", base)
+                git(project, "clean", "-q", "-fdx")
+                folder = (project / answers).parent
+                result, w, c = timed_update(folder, self.head, ANSWERS)
+                failed += result.returncode != 0 or recorded_commit(folder) != self.head
+                wall, cpu = wall + w, cpu + c
             row["update_wall"], row["update_cpu"], row["update_failures"] = wall, cpu, failed
+            row["update_files"], row["update_sequence"] = len(order), "renovate-per-file"
             shutil.rmtree(project)
             rows.append(row)
             print(f"  products {n}: {row}", file=sys.stderr, flush=True)
@@ -504,12 +516,25 @@ def report(results: dict, info: dict) -> str:
         add("")
     if "products" in results:
         rows = results["products"]
-        add("| products | copy (wall / CPU) | update (wall / CPU) | health (wall / CPU) |")
-        add("| --- | --- | --- | --- |")
+        run = results.get("runs", {}).get("products")
+        if run:  # measured in a later run than the sections above (--merge)
+            m = run["machine"]
+            add(f"Products measured on their own: {run['when']}, {m['nproc']} CPUs ({m['cpu']}), {m['os']}, "
+                f"Python {m['python']}, copier {m['copier']}, Jinja2 {m['jinja2']}, git {m['git']}; load average {run['load_before']} at start, {run['load_after']} at end; "
+                f"template HEAD tagged {run['head']}.")
+            add("")
+        # Runs before the per-file sequence updated every answers file in turn in one tree.
+        sequence = ("one clean checkout of the base per answers file, as Renovate's branches"
+                    if rows[0].get("update_sequence") == "renovate-per-file" else "one tree, file after file")
+        add(f"| products | copy (wall / CPU) | update, every answers file: {sequence} (wall / CPU) | "
+            "update per product (wall / CPU) | health (wall / CPU) |")
+        add("| --- | --- | --- | --- | --- |")
         for r in rows:
-            add(f"| {r['products']} | {r['copy_wall']:.1f} s / {r['copy_cpu']:.1f} s | "
+            n = r["products"]
+            add(f"| {n} | {r['copy_wall']:.1f} s / {r['copy_cpu']:.1f} s | "
                 f"{r['update_wall']:.1f} s / {r['update_cpu']:.1f} s"
                 f"{' (' + str(r['update_failures']) + ' failed)' if r['update_failures'] else ''} | "
+                f"{r['update_wall'] / n:.2f} s / {r['update_cpu'] / n:.2f} s | "
                 f"{r['health_wall'] * 1000:.0f} ms / {r['health_cpu'] * 1000:.0f} ms"
                 f"{' (' + str(r['health_errors']) + ' errors)' if r['health_errors'] else ''} |")
         if len(rows) >= 3:
@@ -529,6 +554,7 @@ def report(results: dict, info: dict) -> str:
                 cells.append(f"{marginal * unit:.{2 if key != 'health' else 1}f} {name} vs "
                              f"{average * unit:.{2 if key != 'health' else 1}f} {name} "
                              f"({ratio:.2f}x, {'linear' if ratio <= 1.25 else 'SUPERLINEAR'})")
+            cells.insert(2, "")
             add(f"| CPU per product from {b['products']} to {c['products']} vs per product at "
                 f"{b['products']} | " + " | ".join(cells) + " |")
         add("")
@@ -559,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --json: keep the file's other sections, replace only those measured")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--report-from", type=Path, metavar="JSON",
                         help="print the table of an earlier run's --json file, measure nothing")
@@ -571,6 +599,21 @@ def main(argv: list[str] | None = None) -> int:
 
     info = {"machine": machine(), "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg()),
             "when": time.strftime("%Y-%m-%d %H:%M")}
+    earlier = json.loads(args.json.read_text()) if args.merge and args.json and args.json.exists() else None
+
+    def save(bench: Bench) -> dict:
+        """Write the figures; with --merge, into the earlier run's file, section by section."""
+        saved = {"info": info, "results": bench.results}
+        if earlier:
+            saved = json.loads(json.dumps(earlier))
+            for name in sections:
+                if name in bench.results:
+                    saved["results"][name] = bench.results[name]
+                    saved["results"].setdefault("runs", {})[name] = {**info, "load_after": info.get(
+                        "load_after", "?"), "head": bench.head}
+        args.json.write_text(json.dumps(saved, indent=2, default=str))
+        return saved
+
     work = Path(tempfile.mkdtemp(prefix="dpf-bench-"))
     try:
         bench = Bench(work, args.reps)
@@ -585,14 +628,16 @@ def main(argv: list[str] | None = None) -> int:
                 getattr(bench, name)()
             print(f"[bench] {name} done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
             if args.json:  # a later section failing does not lose the earlier figures
-                args.json.write_text(json.dumps({"info": info, "results": bench.results}, indent=2, default=str))
+                save(bench)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     info["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     if args.json:
-        args.json.write_text(json.dumps({"info": info, "results": bench.results}, indent=2, default=str))
-    print(report(bench.results, info))
+        saved = save(bench)
+        print(report(saved["results"], {"load_after": "?", **saved["info"]}))
+    else:
+        print(report(bench.results, info))
     fleet = bench.results.get("fleet")
     return 1 if fleet and (fleet["lost_lines"] or fleet["ok"] < fleet["repos"]) else 0
 
