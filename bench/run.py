@@ -52,7 +52,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # testkit/, the tests' support package
 
 for _key, _value in {
     "GIT_AUTHOR_NAME": "Template Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
@@ -63,8 +63,8 @@ for _key, _value in {
 import copier  # noqa: E402
 import yaml  # noqa: E402
 
-from helpers import build_template_repo, files_of, git, render  # noqa: E402
-from ladder import (  # noqa: E402
+from testkit.helpers import build_template_repo, files_of, git, render  # noqa: E402
+from testkit.ladder import (  # noqa: E402
     COPIER, FIXED, apply_user_edits, commit_all, conflict_markers, lost_lines, random_answers,
     recorded_commit, renovate_update, start_project, user_edits,
 )

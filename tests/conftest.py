@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import build_template_repo
+from testkit.helpers import build_template_repo
 
 # Tests commit in throwaway repos; give git an identity without touching ~/.gitconfig.
 for key, value in {

@@ -15,8 +15,8 @@ import copier
 import pytest
 import yaml
 
-from helpers import ROOT, files_of, git
-from ladder import FIXED, conflict_markers, recorded_commit, renovate_update
+from testkit.helpers import ROOT, files_of, git
+from testkit.ladder import FIXED, conflict_markers, recorded_commit, renovate_update
 
 ADOPT = ROOT / "scripts" / "adopt.py"
 ANSWERS = ".copier-answers.yml"

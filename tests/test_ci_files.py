@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import ROOT, render
-from ladder import FIXED
+from testkit.helpers import ROOT, render
+from testkit.ladder import FIXED
 
 VENV_BIN = Path(sys.executable).parent
 WORKFLOW = ".github/workflows/checks.yml"

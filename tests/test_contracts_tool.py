@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import render
-from ladder import FIXED
+from testkit.helpers import render
+from testkit.ladder import FIXED
 
 PRODUCT = "01_Data_Products/orders"
 

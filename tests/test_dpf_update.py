@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import files_of, git, render
-from ladder import FIXED, commit_all, conflict_markers, recorded_commit, start_project, tree_bytes
+from testkit.helpers import files_of, git, render
+from testkit.ladder import FIXED, commit_all, conflict_markers, recorded_commit, start_project, tree_bytes
 from test_products import add_product_with_copier
 from test_update_ladder import EARLIER
 

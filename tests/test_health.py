@@ -21,7 +21,7 @@ from pathlib import Path
 import copier
 import pytest
 
-from helpers import ROOT
+from testkit.helpers import ROOT
 
 DPF = ROOT / "template" / "tools" / "dpf.py"
 sys.path.insert(0, str(DPF.parent))

@@ -10,8 +10,8 @@ import sys
 import pytest
 import yaml
 
-from helpers import ROOT, files_of, git
-from ladder import ANSWER_SETS, commit_all, recorded_commit, renovate_update, start_project
+from testkit.helpers import ROOT, files_of, git
+from testkit.ladder import ANSWER_SETS, commit_all, recorded_commit, renovate_update, start_project
 
 # Loaded by path: tests/helpers.py already owns the module name "helpers".
 _spec = importlib.util.spec_from_file_location("migration_helpers", ROOT / "migrations" / "helpers.py")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, git
+from testkit.helpers import ROOT, git
 
 _spec = importlib.util.spec_from_file_location("migration_helpers", ROOT / "migrations" / "helpers.py")
 migration_helpers = sys.modules["migration_helpers"] = importlib.util.module_from_spec(_spec)

@@ -7,8 +7,8 @@ import subprocess
 
 import yaml
 
-from helpers import git, readme_tree_problems
-from ladder import COPIER, FIXED, commit_all, copier_cli, start_project
+from testkit.helpers import git, readme_tree_problems
+from testkit.ladder import COPIER, FIXED, commit_all, copier_cli, start_project
 
 EVERY_ANSWER_BUT_SCOPE = {
     "project_name": "Northwind", "project_slug": "northwind", "product_name": "Orders",

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import files_of, git, leftover_jinja, render
-from ladder import FIXED, commit_all, conflict_markers, renovate_update, start_project
+from testkit.helpers import files_of, git, leftover_jinja, render
+from testkit.ladder import FIXED, commit_all, conflict_markers, renovate_update, start_project
 
 TABLES = ("raw.orders_events", "analytics.stg_orders", "analytics.fct_orders")
 NOTE = "Team note: {} was reviewed with finance in March; keep this line."

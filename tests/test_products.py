@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import files_of, git
-from ladder import (
+from testkit.helpers import files_of, git
+from testkit.ladder import (
     FIXED, commit_all, conflict_markers, copier_cli, recorded_commit, renovate_update, start_project,
     tree_bytes,
 )

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from expected import SEED_TREE, expected_files, expected_product_files
-from helpers import (
+from testkit.helpers import (
     broken_links, files_of, front_matter, leftover_jinja, python_floors, readme_ci_mismatches, readme_tree_problems,
     render, thin_documents,
 )
-from ladder import CHOICES
+from testkit.ladder import CHOICES
 
 
 # Every value of every choice at least once, in five renders (the CI slice).

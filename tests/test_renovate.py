@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from helpers import ROOT, files_of, git
-from ladder import apply_user_edits, lost_lines, recorded_commit, renovate_update, start_project
+from testkit.helpers import ROOT, files_of, git
+from testkit.ladder import apply_user_edits, lost_lines, recorded_commit, renovate_update, start_project
 from test_update_ladder import EARLIER, _migration_versions
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import files_of, git, render
-from ladder import FIXED, commit_all
+from testkit.helpers import files_of, git, render
+from testkit.ladder import FIXED, commit_all
 
 VENV_BIN = str(Path(sys.executable).parent)
 RENDERS = {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import ROOT, git
+from testkit.helpers import ROOT, git
 
 COPIER = [sys.executable, "-m", "copier"]
 

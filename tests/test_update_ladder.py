@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from helpers import ROOT, files_of, git, release, render
-from ladder import (
+from testkit.helpers import ROOT, files_of, git, release, render
+from testkit.ladder import (
     ANSWER_SETS, FIXED, apply_user_edits, conflict_markers, lost_lines, own_doc_links_broken,
     recorded_commit, renovate_update, start_project,
 )

@@ -9,7 +9,7 @@ import copier
 import pytest
 import yaml
 
-from helpers import ROOT
+from testkit.helpers import ROOT
 
 BAD = [
     # question, value, part of the message the user must see

@@ -7,15 +7,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import copier
 import yaml
 
+from scripts import release  # the release rule
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import release  # noqa: E402  (scripts/release.py: the release rule)
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:

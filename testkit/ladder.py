@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import broken_links, files_of, git, render
+from testkit.helpers import broken_links, files_of, git, render
 
 COPIER = [sys.executable, "-m", "copier"]
 FIXED = {"created_on": "2026-01-15", "roadmap_start_quarter": "2026-Q1"}

@@ -42,8 +42,8 @@ from hypothesis import strategies as st
 # Hypothesis keeps a cache folder; keep it out of the working tree.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "dpf-hypothesis"))
 
-from helpers import ROOT, files_of, front_matter, git, leftover_jinja, render, thin_documents
-from ladder import (
+from testkit.helpers import ROOT, files_of, front_matter, git, leftover_jinja, render, thin_documents
+from testkit.ladder import (
     ANSWER_SETS, EDIT_CORPORA, FIXED, RISKY_CLASSES, added_paths, commit_all, conflict_markers, copier_cli,
     lost_lines, own_doc_links_broken, path_kinds, recorded_commit, renovate_update, risky_edits, risky_losses,
     start_project, tree_bytes, user_edits,
