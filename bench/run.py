@@ -31,7 +31,7 @@ machine, wall time does. Sections:
              --workers at a time.
 
 The template under test is this working tree, committed in a temporary clone and
-tagged by the release rule (tests/helpers.py build_template_repo), as the tests do.
+tagged by the release rule (testkit/helpers.py build_template_repo), as the tests do.
 """
 
 from __future__ import annotations

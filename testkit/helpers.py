@@ -3,10 +3,12 @@ and the checks every rendered document must pass."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import copier
@@ -78,6 +80,22 @@ def render(src: Path, dst: Path, answers: dict | None = None, vcs_ref: str | Non
         str(src), str(dst), data=answers or {}, defaults=True, vcs_ref=vcs_ref, quiet=True
     )
     return dst
+
+
+def outside(tmp: Path, dst: Path) -> list[str]:
+    """Everything below tmp that is not dst, inside it or one of its parents."""
+    return sorted(
+        p.relative_to(tmp).as_posix() for p in tmp.rglob("*")
+        if p != dst and dst not in p.parents and p not in dst.parents
+    )
+
+
+def health(project: Path) -> dict:
+    """The generated repository's own health check, as JSON."""
+    run = subprocess.run([sys.executable, "tools/dpf.py", "health", "--json"], cwd=project,
+                         capture_output=True, text=True)
+    assert run.returncode in (0, 1), run.stderr
+    return json.loads(run.stdout)
 
 
 def files_of(root: Path) -> set[str]:

@@ -12,9 +12,23 @@ from pathlib import Path
 
 import yaml
 
-from testkit.helpers import broken_links, files_of, git, render
+from testkit.helpers import ROOT, broken_links, files_of, git, release, render
 
 COPIER = [sys.executable, "-m", "copier"]
+
+# Releases strictly before what the tests see as HEAD (uncommitted work counts
+# as a commit above HEAD), from main's history by the CHANGELOG rule.
+_HEAD_SHA = git(ROOT, "rev-parse", "HEAD").strip()
+_DIRTY = bool(git(ROOT, "status", "--porcelain").strip())
+EARLIER = [f"v{v}" for v, sha in release.release_points(ROOT) if sha != _HEAD_SHA or _DIRTY]
+
+
+def migration_versions() -> list[str]:
+    """The versions copier.yml registers a migration for, without the v."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    return sorted({str(m["version"]).lstrip("v") for m in config.get("_migrations", [])})
+
+
 FIXED = {"created_on": "2026-01-15", "roadmap_start_quarter": "2026-Q1"}
 
 ANSWER_SETS = {
@@ -29,6 +43,8 @@ ANSWER_SETS = {
     },
     "none-dbt-postgres": {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres"},
 }
+# The stacks the reliability suites update: the defaults and one that a release's moves touch.
+STACKS = ["defaults", "dagster-sqlmesh-snowflake"]
 
 
 def copier_cli(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -137,7 +153,7 @@ def own_doc_links_broken(project: Path, edits: UserEdits) -> list[str]:
 
 
 # ------------------------------------------------ random answers and user edits
-# Shared by tests/test_reliability.py and bench/run.py (the fleet).
+# Shared by tests/reliability/ and bench/run.py (the fleet).
 
 import datetime as _dt  # noqa: E402
 import os  # noqa: E402

@@ -21,9 +21,8 @@ import pytest
 import yaml
 
 from testkit.helpers import files_of, git, render
-from testkit.ladder import FIXED, commit_all, conflict_markers, recorded_commit, start_project, tree_bytes
-from test_products import add_product_with_copier
-from test_update_ladder import EARLIER
+from testkit.ladder import EARLIER, FIXED, commit_all, conflict_markers, recorded_commit, start_project, tree_bytes
+from testkit.products import add_product_with_copier
 
 AREA = "6 dpf.py update (worktrees, answer changes, kills)"
 JOURNAL = "dpf-update.json"
@@ -487,7 +486,7 @@ def test_health_reports_a_product_behind_and_a_hand_edited_answer_and_survives_l
 # ---------------------------------------------------------------------------
 def test_latin1_edit_of_a_staying_document_keeps_every_byte(one_hop, tmp_path, record_property):
     """Renovate's command line drops the Latin-1 letters of this line (see the strict xfail in
-    tests/test_reliability.py); dpf.py update brings them through byte for byte."""
+    tests/reliability/); dpf.py update brings them through byte for byte."""
     project = copy_of(one_hop, tmp_path)
     doc = project / "02_Architecture/system-overview.md"
     line = "Décision de l'équipe: café, crème.".encode("latin-1")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import yaml
 
-from testkit.helpers import ROOT, files_of, git
-from testkit.ladder import apply_user_edits, lost_lines, recorded_commit, renovate_update, start_project
-from test_update_ladder import EARLIER, _migration_versions
+from testkit.helpers import files_of, git
+from testkit.ladder import (
+    EARLIER, apply_user_edits, lost_lines, migration_versions, recorded_commit, renovate_update, start_project,
+)
 
 
 def _first_release_before_a_migration() -> str:
-    first_migration = min(_migration_versions(), key=lambda v: tuple(map(int, v.split("."))))
+    first_migration = min(migration_versions(), key=lambda v: tuple(map(int, v.split("."))))
     return next(t for t in reversed(EARLIER) if tuple(map(int, t[1:].split("."))) < tuple(map(int, first_migration.split("."))))
 
 

@@ -21,9 +21,8 @@ import pytest
 import yaml
 
 from testkit.helpers import ROOT, files_of, git, render
-from testkit.ladder import FIXED, commit_all, conflict_markers, recorded_commit, start_project
-from test_products import add_product_with_copier, conflicting_edit, edit, marked_files, resolve_keeping_both
-from test_update_ladder import EARLIER
+from testkit.ladder import EARLIER, FIXED, commit_all, conflict_markers, recorded_commit, start_project
+from testkit.products import add_product_with_copier, conflicting_edit, edit, marked_files, resolve_keeping_both
 
 pytestmark = pytest.mark.renovate
 

@@ -4,19 +4,13 @@ team, reaches HEAD with every line the team wrote."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from testkit.helpers import ROOT, files_of, git, release, render
+from testkit.helpers import files_of, git, release, render
 from testkit.ladder import (
-    ANSWER_SETS, FIXED, apply_user_edits, conflict_markers, lost_lines, own_doc_links_broken,
-    recorded_commit, renovate_update, start_project,
+    ANSWER_SETS, EARLIER, FIXED, apply_user_edits, conflict_markers, lost_lines, own_doc_links_broken,
+    migration_versions, recorded_commit, renovate_update, start_project,
 )
 
-HEAD_SHA = git(ROOT, "rev-parse", "HEAD").strip()
-DIRTY = bool(git(ROOT, "status", "--porcelain").strip())
-# Releases strictly before what the tests see as HEAD (uncommitted work counts
-# as a commit above HEAD), from main's history by the CHANGELOG rule.
-EARLIER = [f"v{v}" for v, sha in release.release_points(ROOT) if sha != HEAD_SHA or DIRTY]
 
 
 def test_there_is_history_to_climb():
@@ -85,13 +79,8 @@ def test_dirty_repo_is_refused_and_left_untouched(template_repo, tmp_path):
     assert _snapshot(project) == before
 
 
-def _migration_versions() -> list[str]:
-    config = yaml.safe_load((ROOT / "copier.yml").read_text())
-    return sorted({str(m["version"]).lstrip("v") for m in config.get("_migrations", [])})
-
-
 def _hops_without_migration(tags: list[str]) -> list[tuple[str, str]]:
-    migrations = [release.version_key(v) for v in _migration_versions()]
+    migrations = [release.version_key(v) for v in migration_versions()]
     hops = []
     for old, new in zip(tags, tags[1:]):
         lo, hi = release.version_key(old[1:]), release.version_key(new[1:])
