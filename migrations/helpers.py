@@ -177,38 +177,30 @@ class Report:
                 print(f"  {label}: {item}")
 
 
-# Tests set this to stop the script after N writes, as a crash would.
-_STOP_AFTER = int(os.environ.get("DPF_MIGRATION_STOP_AFTER", "0") or 0)
-_writes = 0
+# The migration's only two ways to change the project: each says whether it did.
 
 
-def _wrote() -> None:
-    global _writes
-    _writes += 1
-    if _STOP_AFTER and _writes >= _STOP_AFTER:
-        sys.stdout.flush()
-        os._exit(99)
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write only when the content changes, atomically."""
+def write_bytes(path: Path, data: bytes) -> bool:
+    """Write only when the content changes, atomically; True if it wrote."""
     if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-        return
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".dpf-tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-    _wrote()
+    return True
 
 
-def remove(path: Path) -> None:
-    if path.exists():
-        path.unlink()
-        _wrote()
-        parent = path.parent
-        while parent != Path.cwd() and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+def remove(path: Path) -> bool:
+    """Delete the file and the folders it leaves empty; True if there was a file."""
+    if not path.exists():
+        return False
+    path.unlink()
+    parent = path.parent
+    while parent != Path.cwd() and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
+    return True
 
 
 # ---------------------------------------------------------------------- merges

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from testkit.figures import say
-from testkit.helpers import files_of, git, render
+from testkit.helpers import ROOT, files_of, git, render
 from testkit.ladder import (
     ANSWER_SETS, FIXED, copier_cli, lost_lines, renovate_update, start_project, tree_bytes, user_edits,
 )
@@ -20,17 +20,9 @@ from testkit.ladder import (
 ANSWERS = ".copier-answers.yml"
 
 
-# A sitecustomize that arms helpers.py's crash hook in one stage only
-# (DPF_TEST_STOP=after:3 -> DPF_MIGRATION_STOP_AFTER=3 for `v1_1_0.py after ...`).
-STAGE_SHIM = '''import os, sys
-_spec = os.environ.get("DPF_TEST_STOP", "")
-if _spec:
-    _stage, _n = _spec.split(":")
-    if len(sys.argv) > 1 and sys.argv[1] == _stage:
-        os.environ["DPF_MIGRATION_STOP_AFTER"] = _n
-    else:
-        os.environ.pop("DPF_MIGRATION_STOP_AFTER", None)
-'''
+# A sitecustomize that stops the migration after its n-th write in one stage only
+# (DPF_TEST_STOP=after:3: the third write of `v1_1_0.py after ...`).
+CRASH_SHIM = ROOT / "testkit" / "crash_shim"
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +40,8 @@ def migration_hop(template_repo, tmp_path_factory):
     run = renovate_update(reference, info["head"], trust=True)
     assert run.returncode == 0, run.stderr
     assert lost_lines(reference, edits) == []
-    shim = base / "shim"
-    shim.mkdir()
-    (shim / "sitecustomize.py").write_text(STAGE_SHIM)
     return {"src": src, "head": info["head"], "project": project, "reference": reference,
-            "edits": edits, "shim": shim, "base": base}
+            "edits": edits, "base": base}
 
 
 def _migration(src: Path, project: Path, stage: str, env: dict | None = None):
@@ -61,7 +50,7 @@ def _migration(src: Path, project: Path, stage: str, env: dict | None = None):
 
 
 def _clean_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k not in ("DPF_MIGRATION_STOP_AFTER", "DPF_TEST_STOP")}
+    return {k: v for k, v in os.environ.items() if k != "DPF_TEST_STOP"}
 
 
 def test_migration_twice_equals_once(migration_hop, tmp_path):
@@ -93,7 +82,7 @@ def _kill_and_rerun(hop: dict, workdir: Path, stage: str, n: int) -> str:
     project = workdir / f"{stage}-{n}"
     shutil.copytree(hop["project"], project, symlinks=True)
     env = {**_clean_env(), "DPF_TEST_STOP": f"{stage}:{n}",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(hop["shim"]), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(CRASH_SHIM), os.environ.get("PYTHONPATH")]))}
     run = copier_cli(project, "update", "--skip-answered", "--defaults", "--answers-file", ANSWERS,
                      "--vcs-ref", hop["head"], "--trust", env=env)
     if run.returncode == 0:
