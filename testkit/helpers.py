@@ -15,6 +15,7 @@ import copier
 import yaml
 
 from scripts import release  # the release rule
+from testkit.questions import QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,10 +131,7 @@ def outside_fences(text: str):
 # There a line may hold whole {{ }} / {% %} tags, but none that names one of the
 # template's own variables or macros (outside quoted strings), and no {# #}.
 DBT_SEGMENT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
-TEMPLATE_NAMES = re.compile(
-    r"\b(m\.\w+|product_\w+|project_\w+|team_\w+|warehouse|orchestrator|transformation_tool"
-    r"|starter_pipeline|created_on|roadmap_start_quarter|ci_platform|scope|_copier_\w+)\b"
-)
+TEMPLATE_NAMES = re.compile(r"\b(m\.\w+|_copier_\w+|" + "|".join(map(re.escape, QUESTIONS)) + r")\b")
 
 
 def is_dbt_file(root: Path, rel: str) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from testkit.helpers import ROOT, broken_links, files_of, git, release, render
+from testkit.questions import CHOICES
 
 COPIER = [sys.executable, "-m", "copier"]
 
@@ -159,11 +160,8 @@ import datetime as _dt  # noqa: E402
 import os  # noqa: E402
 import random as _random  # noqa: E402
 
-# Every value copier.yml offers for the choice questions, so a new option is
-# covered by the matrices and the fleet without editing the tests.
-_QUESTIONS = yaml.safe_load((Path(__file__).resolve().parents[1] / "copier.yml").read_text())
-CHOICES = {key: list(_QUESTIONS[key]["choices"].values())
-           for key in ("orchestrator", "transformation_tool", "warehouse", "ci_platform", "product_audience")}
+# CHOICES: every value copier.yml offers for the choice questions (testkit/questions.py), so
+# a new option is covered by the matrices and the fleet without editing the tests.
 _NAMES = [
     "Acme Analytics", "O'Neil & Sons", "Data/Platform: Core", "R+D 2026", "Zürich Insights",
     "日本 Analytics", "Команда данных", "Équipe Données (EU)", "3M Data", "null", "yes",

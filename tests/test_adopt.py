@@ -17,6 +17,7 @@ import yaml
 
 from testkit.helpers import ROOT, files_of, git
 from testkit.ladder import FIXED, conflict_markers, recorded_commit, renovate_update
+from testkit.tree import git_repo
 
 ADOPT = ROOT / "scripts" / "adopt.py"
 ANSWERS = ".copier-answers.yml"
@@ -44,14 +45,7 @@ READ_FROM_THEIRS = {"project_name": "Orders data", "starter_pipeline": False}
 #  helpers
 # ----------------------------------------------------------------------------
 def their_repo(path: Path, files: dict[str, str] = THEIRS) -> Path:
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    for rel, text in files.items():
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_text(text)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "Our own repository")
-    return path
+    return git_repo(path, files, "Our own repository")
 
 
 def adopt(target: Path, src: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -338,18 +332,6 @@ def test_dpf_reads_an_adopted_answers_file(template_repo, tmp_path):
 # ----------------------------------------------------------------------------
 #  reading the repository it joins
 # ----------------------------------------------------------------------------
-def build_file_tree(path: Path, files: dict[str, str | bytes]) -> Path:
-    """A committed git repository holding exactly `files` (text or raw bytes)."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    for rel, content in files.items():
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_bytes(content if isinstance(content, bytes) else content.encode())
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "Their repository")
-    return path
-
-
 def tracked_bytes(repo: Path, rels) -> dict[str, bytes]:
     return {rel: (repo / rel).read_bytes() for rel in rels}
 
@@ -464,7 +446,7 @@ def test_adopt_reads_a_real_shaped_repository_and_updates_it(template_repo, tmp_
     the newest release leaves them untouched too."""
     src, info = template_repo
     files, expected, lines = REAL_SHAPES[shape]
-    repo = build_file_tree(tmp_path / shape, files)
+    repo = git_repo(tmp_path / shape, files)
     theirs = tracked_bytes(repo, files)
     before = set(files_of(repo))
 
@@ -496,7 +478,7 @@ def test_adopt_reads_a_real_shaped_repository_and_updates_it(template_repo, tmp_
 
 def test_dry_run_prints_the_answers_and_writes_nothing(template_repo, tmp_path):
     src, info = template_repo
-    repo = build_file_tree(tmp_path / "warehouse", SNOWFLAKE_WAREHOUSE)
+    repo = git_repo(tmp_path / "warehouse", SNOWFLAKE_WAREHOUSE)
     before = snapshot(repo)
     run = adopt(repo, src, "--dry-run", "--data", "warehouse=postgres", "--data", "starter_pipeline=true")
     assert run.returncode == 0, run.stderr
@@ -509,7 +491,7 @@ def test_dry_run_prints_the_answers_and_writes_nothing(template_repo, tmp_path):
 
 def test_a_title_the_template_refuses_keeps_the_default_and_says_why(template_repo, tmp_path):
     src, _ = template_repo
-    repo = build_file_tree(tmp_path / "shop", {**JAFFLE_SHOP, "README.md": "# Jaffle <Shop> | v2\n"})
+    repo = git_repo(tmp_path / "shop", {**JAFFLE_SHOP, "README.md": "# Jaffle <Shop> | v2\n"})
     run = adopt(repo, src, "--print-answers")
     assert run.returncode == 0, run.stderr
     assert "  project_name = Acme Analytics (template default)" in run.stdout
@@ -550,12 +532,12 @@ def test_a_title_the_template_refuses_keeps_the_default_and_says_why(template_re
                   "config.yaml": "logging: debug\n"}, {}, id="nothing-to-read"),
 ])
 def test_answers_read_from_tracked_files(tmp_path, files, expected):
-    repo = build_file_tree(tmp_path / "repo", files)
+    repo = git_repo(tmp_path / "repo", files)
     assert inferred(repo) == expected
 
 
 def test_untracked_and_ignored_files_are_not_read(tmp_path):
-    repo = build_file_tree(tmp_path / "repo", {".gitignore": "local/\n"})
+    repo = git_repo(tmp_path / "repo", {".gitignore": "local/\n"})
     (repo / "local").mkdir()
     (repo / "local/dbt_project.yml").write_text("name: x\nprofile: x\n")
     (repo / ".gitlab-ci.yml").write_text("test:\n  script: [make]\n")
@@ -567,7 +549,7 @@ def test_starter_pipeline_only_when_asked(template_repo, tmp_path):
     """--data starter_pipeline=true brings the starter; their Makefile and
     requirements.txt still win their paths (the starter's are offered beside)."""
     src, info = template_repo
-    repo = build_file_tree(tmp_path / "shop", JAFFLE_SHOP)
+    repo = git_repo(tmp_path / "shop", JAFFLE_SHOP)
     theirs = tracked_bytes(repo, JAFFLE_SHOP)
     run = adopt(repo, src, "--data", "starter_pipeline=true")
     assert run.returncode == 0, run.stderr + run.stdout

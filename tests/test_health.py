@@ -22,6 +22,7 @@ import copier
 import pytest
 
 from testkit.helpers import ROOT
+from testkit.questions import SLICE  # the template's CI slice: every choice at least once
 
 DPF = ROOT / "template" / "tools" / "dpf.py"
 sys.path.insert(0, str(DPF.parent))
@@ -150,16 +151,6 @@ def test_rendered_config_is_valid_toml_and_lists_existing_docs(rendered):
     }
     # The fallback reader for Python 3.10 (no tomllib) reads it identically.
     assert dpf._mini_toml((rendered / "dpf.toml").read_text()) == data
-
-
-# The template's own CI slice (tests/test_render.py SLICE): every choice at least once.
-SLICE = [
-    {"orchestrator": "airflow", "transformation_tool": "dbt", "warehouse": "duckdb", "ci_provider": "github", "product_audience": "internal"},
-    {"orchestrator": "dagster", "transformation_tool": "sqlmesh", "warehouse": "snowflake", "ci_provider": "gitlab", "product_audience": "external", "product_name": "Customer 360"},
-    {"orchestrator": "prefect", "transformation_tool": "none", "warehouse": "bigquery", "ci_provider": "none", "product_audience": "both"},
-    {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres", "ci_provider": "github", "product_audience": "internal", "team_name": "Équipe Données"},
-    {"orchestrator": "none", "transformation_tool": "sqlmesh", "warehouse": "databricks", "ci_provider": "gitlab", "product_audience": "external"},
-]
 
 
 @pytest.mark.parametrize("answers", SLICE, ids=lambda a: f"{a['orchestrator']}-{a['transformation_tool']}")

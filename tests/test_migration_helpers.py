@@ -4,30 +4,22 @@ tracks in this project. Unit tests on small git repos, then one real hop."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 import yaml
 
-from testkit.helpers import ROOT, files_of, git
+from migrations import helpers as migration
+from testkit.helpers import files_of, git
 from testkit.ladder import ANSWER_SETS, commit_all, recorded_commit, renovate_update, start_project
-
-# Loaded by path: tests/helpers.py already owns the module name "helpers".
-_spec = importlib.util.spec_from_file_location("migration_helpers", ROOT / "migrations" / "helpers.py")
-migration = sys.modules["migration_helpers"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(migration)
+from testkit.tree import Symlink, build_file_tree, git_repo
 
 LABELS = ("yours", "template before", "template now")
 BASE = b"# Title\n\nLine one.\nLine two.\nLine three.\n"
 LATIN1_CRLF = b"Caf\xe9 cr\xe8me, na\xefve \xfcber\r\nSecond line \xe0 la carte\r\n"
 
 
-def repo(tmp_path):
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    return root
+def repo(tmp_path, files=None):
+    """A git repository with `files` committed (none: an empty repository)."""
+    return git_repo(tmp_path / "repo", files or {})
 
 
 # ----------------------------------------------------------------- merge_file
@@ -59,25 +51,20 @@ def test_merge_file_refuses_binary_content():
 
 
 def test_tracked_files_skips_ignored_venv_nested_projects_submodules_and_symlinks(tmp_path):
-    root = repo(tmp_path)
-    for rel, data in {
+    root = repo(tmp_path, {
         "README.md": b"# ok\n",
         "docs-real/page.md": b"caf\xe9\n",
         "01_Data_Products/customers/.copier-answers.yml": b"scope: product\n",
         "01_Data_Products/customers/spec.md": b"# nested product\n",
         ".gitignore": b"build/\n",
-    }.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    (root / "link.md").symlink_to("README.md")
-    commit_all(root, "tracked")
+        "link.md": Symlink("README.md"),
+    })
     sha = git(root, "rev-parse", "HEAD").strip()
     git(root, "update-index", "--add", "--cacheinfo", f"160000,{sha},vendor/submodule")
     git(root, "commit", "-q", "-m", "submodule")
     (root / "vendor/submodule").mkdir(parents=True)
-    for rel in (".venv/lib/notes.md", "build/old.md", "untracked.md"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(b"Latin-1 \xe9 nobody tracks\n")
+    build_file_tree(root, {rel: b"Latin-1 \xe9 nobody tracks\n"
+                           for rel in (".venv/lib/notes.md", "build/old.md", "untracked.md")})
     assert migration.tracked_files(root) == [".gitignore", "README.md", "docs-real/page.md"]
     # Seen from a product folder, paths are relative to it.
     assert migration.tracked_files(root / "01_Data_Products/customers") == [".copier-answers.yml", "spec.md"]
@@ -92,17 +79,12 @@ def _project(root, scope="repository"):
 
 
 def test_rewrite_links_changes_only_the_link_bytes(tmp_path):
-    root = repo(tmp_path)
     doc = (b"# Notes \xe9t\xe9\r\n\r\nSee [the glossary](../09_Docs_Internal/glossary.md#terms) "
            b"\xe0 lire.\r\nUntouched: [other](other.md)\r\n")
-    (root / "02_Architecture").mkdir()
-    (root / "02_Architecture/notes.md").write_bytes(doc)
     # Not tracked: an ignored folder and a virtualenv, both with Latin-1 Markdown.
-    (root / ".gitignore").write_bytes(b"scratch/\n.venv/\n")
-    commit_all(root, "docs")
-    for rel in ("scratch/old.md", ".venv/lib/site.md"):
-        (root / rel).parent.mkdir(parents=True)
-        (root / rel).write_bytes(b"[g](../09_Docs_Internal/glossary.md) caf\xe9\n")
+    root = repo(tmp_path, {"02_Architecture/notes.md": doc, ".gitignore": b"scratch/\n.venv/\n"})
+    build_file_tree(root, {rel: b"[g](../09_Docs_Internal/glossary.md) caf\xe9\n"
+                           for rel in ("scratch/old.md", ".venv/lib/site.md")})
     report = migration.Report("test")
     moves = {"09_Docs_Internal/glossary.md": "11_Learning/glossary.md"}
     migration.rewrite_links(_project(root), moves, report)
@@ -166,9 +148,7 @@ def test_hop_from_1_0_keeps_latin1_crlf_edits_and_ignores_untracked_markdown(tem
     (project / ".git/info/exclude").write_text("scratch/\n.venv/\n")
     untracked = {"scratch/notes.md": b"# Brouillon\n[x](../09_Docs_Internal/glossary.md) \xe9t\xe9\n",
                  ".venv/lib/python3.11/site-packages/pkg/README.md": b"Caf\xe9 [y](missing.md)\n"}
-    for rel, data in untracked.items():
-        (project / rel).parent.mkdir(parents=True, exist_ok=True)
-        (project / rel).write_bytes(data)
+    build_file_tree(project, untracked)
 
     run = renovate_update(project, info["head"], trust=True)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -3,18 +3,15 @@ left in the working tree becomes visible to a product update's index snapshot.""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from testkit.helpers import ROOT, git
-
-_spec = importlib.util.spec_from_file_location("migration_helpers", ROOT / "migrations" / "helpers.py")
-migration_helpers = sys.modules["migration_helpers"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(migration_helpers)
+from migrations import helpers as migration_helpers
+from testkit.helpers import git
+from testkit.ladder import tree_bytes
+from testkit.tree import git_repo
 
 ODD = "09_Docs/we*ird [name] ü.md"  # glob characters and non-ASCII: taken literally
 
@@ -35,21 +32,9 @@ def leave_unmerged(repo: Path, rel: str, worktree_text: str) -> None:
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    files = {"README.md": "root\n", "gone.md": "moved away\n", ODD: "odd\n",
-             "01_Data_Products/p/spec.md": "spec\n", "01_Data_Products/p/mine.md": "mine\n",
-             "01_Data_Products/p/.copier-answers.yml": "_commit: v1\n"}
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-q", "-m", "start")
-    return tmp_path
-
-
-def tree_bytes(repo: Path) -> dict[str, bytes]:
-    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*")
-            if p.is_file() and ".git" not in p.relative_to(repo).parts}
+    return git_repo(tmp_path, {"README.md": "root\n", "gone.md": "moved away\n", ODD: "odd\n",
+                               "01_Data_Products/p/spec.md": "spec\n", "01_Data_Products/p/mine.md": "mine\n",
+                               "01_Data_Products/p/.copier-answers.yml": "_commit: v1\n"})
 
 
 def test_product_update_sees_what_the_root_update_left(repo):

@@ -12,17 +12,9 @@ from testkit.helpers import (
     broken_links, files_of, front_matter, leftover_jinja, python_floors, readme_ci_mismatches, readme_tree_problems,
     render, thin_documents,
 )
-from testkit.ladder import CHOICES
+from testkit.questions import CHOICES, SLICE
 
 
-# Every value of every choice at least once, in five renders (the CI slice).
-SLICE = [
-    {"orchestrator": "airflow", "transformation_tool": "dbt", "warehouse": "duckdb", "ci_platform": "github", "product_audience": "internal"},
-    {"orchestrator": "dagster", "transformation_tool": "sqlmesh", "warehouse": "snowflake", "ci_platform": "gitlab", "product_audience": "external", "product_name": "Customer 360"},
-    {"orchestrator": "prefect", "transformation_tool": "none", "warehouse": "bigquery", "ci_platform": "none", "product_audience": "both"},
-    {"orchestrator": "none", "transformation_tool": "dbt", "warehouse": "postgres", "ci_platform": "github", "product_audience": "internal", "team_name": "Équipe Données"},
-    {"orchestrator": "none", "transformation_tool": "sqlmesh", "warehouse": "databricks", "ci_platform": "gitlab", "product_audience": "external"},
-]
 FULL = [dict(zip(CHOICES, combo)) for combo in itertools.product(*CHOICES.values())]
 
 

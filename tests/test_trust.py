@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import yaml
 
 from testkit.helpers import ROOT, git
-
-COPIER = [sys.executable, "-m", "copier"]
-
-
-def copier_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*COPIER, *args], cwd=cwd, capture_output=True, text=True)
+from testkit.ladder import copier_cli
 
 
 def test_template_declares_no_unsafe_feature():
