@@ -42,6 +42,20 @@ def test_merge_file_conflict_keeps_both_sides_bytes():
     assert merged.startswith(b"# Title\n") and b"<<<<<<< yours\n" in merged
 
 
+def test_merge_file_takes_both_sides_when_they_change_different_lines():
+    ours = BASE.replace(b"Line one.", b"Line one, the team's.")
+    theirs = BASE.replace(b"Line three.", b"Line three, the release's.")
+    merged, conflicted = migration.merge_file(ours, BASE, theirs, LABELS)
+    assert not conflicted
+    assert merged == BASE.replace(b"Line one.", b"Line one, the team's.").replace(
+        b"Line three.", b"Line three, the release's.")
+
+
+def test_merge_file_same_change_on_both_sides_is_no_conflict():
+    both = BASE.replace(b"Line two.", b"Line two, agreed.")
+    assert migration.merge_file(both, BASE, both, LABELS) == (both, False)
+
+
 def test_merge_file_refuses_binary_content():
     with pytest.raises(migration.CannotMerge):
         migration.merge_file(b"\x00\x01binary\x00", b"\x00base\x00", b"\x00theirs\x00", LABELS)
@@ -94,6 +108,50 @@ def test_rewrite_links_changes_only_the_link_bytes(tmp_path):
     assert (root / "scratch/old.md").read_bytes() == b"[g](../09_Docs_Internal/glossary.md) caf\xe9\n"
 
 
+GLOSSARY_MOVE = {"09_Docs_Internal/glossary.md": "11_Learning/glossary.md"}
+
+
+def test_rewrite_links_leaves_fenced_code_urls_and_anchors_alone(tmp_path):
+    doc = (b"# Notes\n\n```markdown\n[in a fence](../09_Docs_Internal/glossary.md)\n```\n\n"
+           b"[web](https://example.com/09_Docs_Internal/glossary.md) [abs](/09_Docs_Internal/glossary.md) "
+           b"[here](#notes)\n")
+    root = repo(tmp_path, {"02_Architecture/notes.md": doc})
+    report = migration.Report("test")
+    migration.rewrite_links(_project(root), GLOSSARY_MOVE, report)
+    assert (root / "02_Architecture/notes.md").read_bytes() == doc
+    assert report.links == []
+
+
+def test_rewrite_links_follows_reference_definitions(tmp_path):
+    doc = b"See [the glossary][g].\n\n[g]: ../09_Docs_Internal/glossary.md#terms\n"
+    root = repo(tmp_path, {"02_Architecture/notes.md": doc})
+    migration.rewrite_links(_project(root), GLOSSARY_MOVE, migration.Report("test"))
+    assert (root / "02_Architecture/notes.md").read_bytes() == doc.replace(
+        b"../09_Docs_Internal/glossary.md", b"../11_Learning/glossary.md")
+
+
+def test_rewrite_links_in_a_product_folder_reads_moves_in_the_repository_layout(tmp_path):
+    """A product's migration runs from its folder; the moves name repository paths."""
+    spec = b"Read [the old notes](old.md) and [the glossary](../../09_Docs_Internal/glossary.md).\n"
+    root = repo(tmp_path, {"spec.md": spec})
+    moves = {"01_Data_Products/orders/old.md": "01_Data_Products/orders/docs/new.md", **GLOSSARY_MOVE}
+    report = migration.Report("test")
+    migration.rewrite_links(_project(root, scope="product"), moves, report)
+    assert (root / "spec.md").read_bytes() == (
+        b"Read [the old notes](docs/new.md) and [the glossary](../../11_Learning/glossary.md).\n")
+    assert report.links == ["spec.md"]
+
+
+def test_rewrite_links_twice_equals_once(tmp_path):
+    root = repo(tmp_path, {"README.md": b"[g](09_Docs_Internal/glossary.md)\r\n"})
+    migration.rewrite_links(_project(root), GLOSSARY_MOVE, migration.Report("test"))
+    once = (root / "README.md").read_bytes()
+    again = migration.Report("test")
+    migration.rewrite_links(_project(root), GLOSSARY_MOVE, again)
+    assert (root / "README.md").read_bytes() == once == b"[g](11_Learning/glossary.md)\r\n"
+    assert again.links == []
+
+
 # -------------------------------------------------------------- rename_answers
 
 
@@ -128,6 +186,36 @@ def test_rename_answers_without_the_old_name_writes_nothing(tmp_path, monkeypatc
     migration.rename_answers("answers.yml", {"ci_provider": "ci_platform"}, migration.Report("test"))
     assert (tmp_path / "answers.yml").read_bytes() == plain
     assert (tmp_path / "answers.yml").stat().st_mtime_ns == before
+
+
+def test_rename_answers_rewrites_a_layout_it_cannot_edit_line_by_line(tmp_path, monkeypatch):
+    """A flow-style mapping: the whole file is written again, its comment header kept."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "answers.yml").write_bytes(b"# header kept\n{ci_provider: gitlab, team_name: Data}\n")
+    migration.rename_answers("answers.yml", {"ci_provider": "ci_platform"}, migration.Report("test"))
+    written = (tmp_path / "answers.yml").read_bytes()
+    assert written.startswith(b"# header kept\n")
+    assert yaml.safe_load(written) == {"ci_platform": "gitlab", "team_name": "Data"}
+
+
+# ------------------------------------------------------------ write_bytes, remove
+
+
+def test_write_bytes_writes_only_a_change_and_says_so(tmp_path):
+    path = tmp_path / "a/b.md"
+    assert migration.write_bytes(path, b"one\r\n") is True
+    before = path.stat().st_mtime_ns
+    assert migration.write_bytes(path, b"one\r\n") is False
+    assert path.stat().st_mtime_ns == before
+    assert not list(tmp_path.rglob("*.dpf-tmp"))
+
+
+def test_remove_takes_the_folders_it_empties_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    build_file_tree(tmp_path, {"keep/other.md": "x", "keep/deep/er/gone.md": "x"})
+    assert migration.remove(tmp_path / "keep/deep/er/gone.md") is True
+    assert not (tmp_path / "keep/deep").exists() and (tmp_path / "keep/other.md").is_file()
+    assert migration.remove(tmp_path / "keep/deep/er/gone.md") is False
 
 
 # ------------------------------------------------------------ a real hop (1.0.0)
