@@ -1,42 +1,9 @@
-#!/usr/bin/env python3
-"""Speed of the data-product-framework template, measured against Copier's floor.
-
-    python bench/run.py                    # everything: about 20-30 minutes on 2 cores
-    python bench/run.py --fleet 10 --products 1,10 --reps 3   # a quick look
-    python bench/run.py --sections copy,update
-
-Every figure comes from one run on one machine. Speed is reported as ratios of
-two things measured side by side (interleaved, median of --reps), in wall time
-and in CPU time (user + system of the whole process tree, from
-getrusage(RUSAGE_CHILDREN)); CPU time hardly moves when other jobs share the
-machine, wall time does. Sections:
-
-- copy:      `copier copy --defaults` of this template vs. the floor: the same
-             output files committed as a template with no Jinja (built here from
-             a real render: every file verbatim, every answer a question whose
-             default is that answer, plus the answers-file template).
-- update:    Renovate's command line from the oldest release to HEAD on a
-             project with the ladder's user edits vs. the same command on the
-             floor (plain renders of both releases, no migrations).
-- breakdown: where the time of one copy and one update goes, and what was tried.
-- products:  1, 10, 50 products: copy (repository + `dpf.py add-product`),
-             update the way Renovate does it (every answers file on its own
-             branch: for each file, in path order, a clean checkout of the base
-             commit, untimed, then Renovate's command from that file's folder,
-             timed), health check. `--sections products --json F --merge`
-             replaces only this section in an earlier run's F.
-- fleet:     --fleet repos with random answers and random user edits, started
-             at a random earlier release and bumped to HEAD with Renovate's
-             command line (self-hosted with allowScripts: it ends in --trust);
-             --workers at a time.
-
-The template under test is this working tree, committed in a temporary clone and
-tagged by the release rule (testkit/helpers.py build_template_repo), as the tests do.
-"""
+"""Measuring: each section of the benchmark (copy, update, breakdown, products, fleet) as a
+method of Bench, which fills `results` with raw figures; bench/report.py turns them into the
+README's tables and bench/run.py is the command line."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -46,13 +13,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from multiprocessing import Pool
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # testkit/, the tests' support package
 
 for _key, _value in {
     "GIT_AUTHOR_NAME": "Template Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
@@ -442,9 +405,6 @@ def _fleet_repo(job) -> dict:
     return out
 
 
-# ---------------------------------------------------------------------- report
-
-
 def machine() -> dict:
     cpu_model = "unknown"
     try:
@@ -462,185 +422,3 @@ def machine() -> dict:
         "git": subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.split()[-1],
         "os": f"{platform.system()} {platform.release()}",
     }
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
-def report(results: dict, info: dict) -> str:
-    lines = []
-    add = lines.append
-    m = info["machine"]
-    add(f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}, copier {m['copier']}, "
-        f"Jinja2 {m['jinja2']}, git {m['git']}; load average {info['load_before']} at start, "
-        f"{info['load_after']} at end; {info['when']}; template HEAD tagged {results.get('head')}.")
-    add("")
-    if "copy" in results or "update" in results:
-        add("| measure | this template | floor | ratio (wall) | ratio (CPU) | target | verdict (CPU) |")
-        add("| --- | --- | --- | --- | --- | --- | --- |")
-        def ratio_row(label: str, r: dict, target: float, extra: str = "") -> None:
-            add(f"| {label}, median of {r['reps']} | {r['template_wall']:.2f} s wall, {r['template_cpu']:.2f} s CPU | "
-                f"{r['floor_wall']:.2f} s, {r['floor_cpu']:.2f} s | {r['ratio_wall']:.2f}x | {r['ratio_cpu']:.2f}x | "
-                f"<= {target}x | {verdict(r['ratio_cpu'] <= target)}{extra} |")
-
-        if "copy" in results:
-            ratio_row(f"`copier copy --defaults` ({results['copy']['files']} files)", results["copy"], 1.25)
-        if "update" in results:
-            u = results["update"]
-            ratio_row(f"update {u['hop']} with user edits, Renovate's command", u, 1.5,
-                      f" ({u['failures']} failed, {u['lost_lines']} lines lost)")
-        add("")
-    if "breakdown" in results:
-        b = results["breakdown"]
-        add("| where the time goes (CPU) | seconds | share |")
-        add("| --- | --- | --- |")
-        add(f"| one render in-process ({b['templates']} Jinja files, {b['template_bytes'] // 1024} KiB) | "
-            f"{b['render_cpu']:.2f} | 100% |")
-        add(f"| ... of which Jinja compiling templates | {b['compile_cpu']:.2f} | {b['compile_cpu'] / b['render_cpu']:.0%} |")
-        add(f"| Python start + `import copier` (every CLI call, every migration stage) | {b['import_copier_cpu']:.2f} | |")
-        if "update" in results:
-            u = results["update"]
-            add(f"| one update (median above) | {u['template_cpu']:.2f} | 100% |")
-            rest = u["template_cpu"] - b["after_migration_cpu"] - b["before_migration_cpu"]
-            add(f"| ... the after migration (renders the files it merges, from both releases) | {b['after_migration_cpu']:.2f} | "
-                f"{b['after_migration_cpu'] / u['template_cpu']:.0%} |")
-            add(f"| ... the before migration (renames an answer) | {b['before_migration_cpu']:.2f} | "
-                f"{b['before_migration_cpu'] / u['template_cpu']:.0%} |")
-            add(f"| ... Copier itself (3 renders: old release, new release twice; git diff and apply) | "
-                f"{rest:.2f} | {rest / u['template_cpu']:.0%} |")
-        add(f"| adopted: a migration renders only the files it merges (`exclude`), e.g. one file | "
-            f"{b['one_file_render_cpu']:.2f} | {b['one_file_render_cpu'] / b['render_cpu']:.0%} of a render |")
-        add(f"| tried: Jinja bytecode cache, warm (not settable from a template) | {b['cached_render_cpu']:.2f} | "
-            f"{b['cached_render_cpu'] / b['render_cpu']:.0%} of a render |")
-        add("")
-    if "products" in results:
-        rows = results["products"]
-        run = results.get("runs", {}).get("products")
-        if run:  # measured in a later run than the sections above (--merge)
-            m = run["machine"]
-            add(f"Products measured on their own: {run['when']}, {m['nproc']} CPUs ({m['cpu']}), {m['os']}, "
-                f"Python {m['python']}, copier {m['copier']}, Jinja2 {m['jinja2']}, git {m['git']}; load average {run['load_before']} at start, {run['load_after']} at end; "
-                f"template HEAD tagged {run['head']}.")
-            add("")
-        # Runs before the per-file sequence updated every answers file in turn in one tree.
-        sequence = ("one clean checkout of the base per answers file, as Renovate's branches"
-                    if rows[0].get("update_sequence") == "renovate-per-file" else "one tree, file after file")
-        add(f"| products | copy (wall / CPU) | update, every answers file: {sequence} (wall / CPU) | "
-            "update per product (wall / CPU) | health (wall / CPU) |")
-        add("| --- | --- | --- | --- | --- |")
-        for r in rows:
-            n = r["products"]
-            add(f"| {n} | {r['copy_wall']:.1f} s / {r['copy_cpu']:.1f} s | "
-                f"{r['update_wall']:.1f} s / {r['update_cpu']:.1f} s"
-                f"{' (' + str(r['update_failures']) + ' failed)' if r['update_failures'] else ''} | "
-                f"{r['update_wall'] / n:.2f} s / {r['update_cpu'] / n:.2f} s | "
-                f"{r['health_wall'] * 1000:.0f} ms / {r['health_cpu'] * 1000:.0f} ms"
-                f"{' (' + str(r['health_errors']) + ' errors)' if r['health_errors'] else ''} |")
-        if len(rows) >= 3:
-            # Linear: each product beyond the middle size costs no more than a product
-            # costs on average at the middle size (+25% for noise). The average carries
-            # the fixed cost (Python start, the repository itself), so a linear cost
-            # passes with room and a quadratic one fails once its growth outweighs it;
-            # unlike a line through the two smallest sizes, this does not break when
-            # the first 10 products cost less than the noise (the health check).
-            a, b, c = rows[0], rows[1], rows[-1]
-            cells = []
-            for key in ("copy", "update", "health"):
-                marginal = (c[f"{key}_cpu"] - b[f"{key}_cpu"]) / (c["products"] - b["products"])
-                average = b[f"{key}_cpu"] / b["products"]
-                ratio = marginal / average
-                unit, name = (1000, "ms") if key == "health" else (1, "s")
-                cells.append(f"{marginal * unit:.{2 if key != 'health' else 1}f} {name} vs "
-                             f"{average * unit:.{2 if key != 'health' else 1}f} {name} "
-                             f"({ratio:.2f}x, {'linear' if ratio <= 1.25 else 'SUPERLINEAR'})")
-            cells.insert(2, "")
-            add(f"| CPU per product from {b['products']} to {c['products']} vs per product at "
-                f"{b['products']} | " + " | ".join(cells) + " |")
-        add("")
-    if "fleet" in results:
-        f = results["fleet"]
-        starts = ", ".join(f"{n} from {t}" for t, n in f["by_start"].items())
-        add("| fleet | value |")
-        add("| --- | --- |")
-        add(f"| repositories (random answers and edits; {starts}) | {f['repos']} |")
-        add(f"| updated to HEAD with every user line (success) | {f['ok']} |")
-        add(f"| user-written lines lost (of {f['user_lines']}) | {f['lost_lines']} |")
-        if f.get("harness_errors"):
-            add(f"| repos where the benchmark itself crashed (counted as failures) | {f['harness_errors']} |")
-        add(f"| left with conflict markers to resolve (lines kept) | {f['with_conflicts']} |")
-        add(f"| time per repo: median / worst (wall, {f['workers']} at a time) | {f['median_wall']:.1f} s / {f['worst_wall']:.1f} s |")
-        add(f"| time per repo: median / worst (CPU) | {f['median_cpu']:.1f} s / {f['worst_cpu']:.1f} s |")
-        add(f"| whole fleet, elapsed | {f['elapsed'] / 60:.1f} min |")
-        add("")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", default="copy,update,breakdown,products,fleet")
-    parser.add_argument("--reps", type=int, default=5, help="repetitions for the ratios (median)")
-    parser.add_argument("--products", default="1,10,50")
-    parser.add_argument("--fleet", type=int, default=100, help="repositories in the fleet")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=20261126)
-    parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--merge", action="store_true",
-                        help="with --json: keep the file's other sections, replace only those measured")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    parser.add_argument("--report-from", type=Path, metavar="JSON",
-                        help="print the table of an earlier run's --json file, measure nothing")
-    args = parser.parse_args(argv)
-    if args.report_from:
-        saved = json.loads(args.report_from.read_text())
-        print(report(saved["results"], {"load_after": "?", **saved["info"]}))
-        return 0
-    sections = args.sections.split(",")
-
-    info = {"machine": machine(), "load_before": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-            "when": time.strftime("%Y-%m-%d %H:%M")}
-    earlier = json.loads(args.json.read_text()) if args.merge and args.json and args.json.exists() else None
-
-    def save(bench: Bench) -> dict:
-        """Write the figures; with --merge, into the earlier run's file, section by section."""
-        saved = {"info": info, "results": bench.results}
-        if earlier:
-            saved = json.loads(json.dumps(earlier))
-            for name in sections:
-                if name in bench.results:
-                    saved["results"][name] = bench.results[name]
-                    saved["results"].setdefault("runs", {})[name] = {**info, "load_after": info.get(
-                        "load_after", "?"), "head": bench.head}
-        args.json.write_text(json.dumps(saved, indent=2, default=str))
-        return saved
-
-    work = Path(tempfile.mkdtemp(prefix="dpf-bench-"))
-    try:
-        bench = Bench(work, args.reps)
-        for name in sections:
-            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-            start = time.perf_counter()
-            if name == "products":
-                bench.products([int(n) for n in args.products.split(",")])
-            elif name == "fleet":
-                bench.fleet(args.fleet, args.workers, args.seed)
-            else:
-                getattr(bench, name)()
-            print(f"[bench] {name} done in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-            if args.json:  # a later section failing does not lose the earlier figures
-                save(bench)
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    info["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    if args.json:
-        saved = save(bench)
-        print(report(saved["results"], {"load_after": "?", **saved["info"]}))
-    else:
-        print(report(bench.results, info))
-    fleet = bench.results.get("fleet")
-    return 1 if fleet and (fleet["lost_lines"] or fleet["ok"] < fleet["repos"]) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
