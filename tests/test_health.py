@@ -25,8 +25,7 @@ from testkit.helpers import ROOT
 from testkit.questions import SLICE  # the template's CI slice: every choice at least once
 
 DPF = ROOT / "template" / "tools" / "dpf.py"
-sys.path.insert(0, str(DPF.parent))
-import dpf  # noqa: E402
+import dpf  # noqa: E402  (template/tools/, on the path through pytest.ini)
 
 
 # ---------------------------------------------------------------------------
