@@ -61,4 +61,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-

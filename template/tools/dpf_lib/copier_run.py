@@ -96,8 +96,9 @@ def raised(stderr: str) -> tuple[str, str]:
     ("ValueError", "Unknown revision: 'v9'"); ("", line) when it is not an exception."""
     last = (stderr.strip().splitlines() or ["copier failed"])[-1]
     kind, sep, message = last.partition(": ")
-    if sep and kind.replace(".", "").replace("_", "").isalnum() and kind[:1].isupper():
-        return kind.rsplit(".", 1)[-1], message
+    name = kind.rsplit(".", 1)[-1]
+    if sep and all(part.isidentifier() for part in kind.split(".")) and name[:1].isupper():
+        return name, message
     return "", last
 
 

@@ -11,34 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from .gitrepo import (
-    answers_at,
-    answers_files,
-    git_dir,
-    last_commits,
-    posix_dirname,
-    touched_files,
-)
+from .gitrepo import answers_at, answers_files, git_dir, last_commits, posix_dirname, touched_files
 from .markdown import (
-    _ANY_PLACEHOLDER,
-    _DATE,
-    _INLINE_LINK,
-    _JINJA,
-    _MARKER_WORDS,
-    _REF_DEF,
-    _SCHEME,
+    ANY_PLACEHOLDER,
+    DATE,
+    INLINE_LINK,
+    JINJA,
+    MARKER_WORDS,
+    REF_DEF,
+    SCHEME,
     MdDoc,
     parse_markdown,
 )
 from .markers import conflict_markers
-from .products import (
-    INDEX_END,
-    INDEX_START,
-    Product,
-    find_products,
-    linked_slugs,
-    parse_index_block,
-)
+from .products import INDEX_END, INDEX_START, Product, find_products, linked_slugs, parse_index_block
 from .settings import (
     ANSWERS_FILE,
     CONFIG_FILE,
@@ -133,7 +119,7 @@ def walk(root: Path, config: Config) -> Tree:
 
 
 def _parse_date(value: str | None) -> dt.date | None:
-    match = _DATE.match(value or "")
+    match = DATE.match(value or "")
     if not match:
         return None
     try:
@@ -182,17 +168,17 @@ def check_placeholders(doc: MdDoc, config: Config, out: list[Finding]) -> None:
         return
     front_end = doc.body_start if doc.front is not None else 0
     visible = doc.lines[:front_end] + [p or "" for p in doc.prose[front_end:]]
-    if not _ANY_PLACEHOLDER.search("\n".join(visible)):
+    if not ANY_PLACEHOLDER.search("\n".join(visible)):
         return  # the common case: one regex pass over the whole document
     for n, line in enumerate(doc.lines):
         text = line if n < front_end else doc.prose[n]
         if not text:
             continue
         found = []
-        for m in _MARKER_WORDS.finditer(text):
+        for m in MARKER_WORDS.finditer(text):
             if m.group(1) not in found:
                 found.append(m.group(1))
-        for m in _JINJA.finditer(text):
+        for m in JINJA.finditer(text):
             if m.group() not in found:
                 found.append(m.group())
         for marker in found:
@@ -208,15 +194,15 @@ def check_links(doc: MdDoc, root: Path, tree: Tree, docs: dict[str, MdDoc | None
         prose = doc.prose[n]
         if not prose or ("](" not in prose and "]:" not in prose):
             continue
-        targets = [m.group(1) for m in _INLINE_LINK.finditer(prose)]
-        ref = _REF_DEF.match(prose)
+        targets = [m.group(1) for m in INLINE_LINK.finditer(prose)]
+        ref = REF_DEF.match(prose)
         if ref:
             targets.append(ref.group(1))
         for target in targets:
             if target.startswith("<") and target.endswith(">"):
                 target = target[1:-1]
             target = target.strip()
-            if not target or _SCHEME.match(target) or target.startswith("/"):
+            if not target or SCHEME.match(target) or target.startswith("/"):
                 continue
             path_part, _, anchor = target.partition("#")
             path_part = unquote(path_part.split("?", 1)[0])

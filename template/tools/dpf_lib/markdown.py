@@ -48,21 +48,21 @@ def read_flat_yaml(text: str) -> tuple[dict[str, str | None], dict[str, int]]:
 
 _FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _TICKS = re.compile(r"`+")
-_INLINE_LINK = re.compile(
+INLINE_LINK = re.compile(
     r"!?\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]"
     r"\(\s*(<[^>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
 )
-_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(<[^>]*>|\S+)")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HTML_ID = re.compile(r"""<[^>]*?\b(?:id|name)\s*=\s*["']([^"']+)["']""")
 _ATTR_ID = re.compile(r"\{:?\s*#([A-Za-z][\w:.-]*)[^}]*\}\s*$")
-_MARKER_WORDS = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b")
+MARKER_WORDS = re.compile(r"\b(TODO|FIXME|TBD|XXX)\b")
 # Written with [{] so that this file itself holds no template syntax.
-_JINJA = re.compile(r"[{][{]|[{]%|[{]#(?![A-Za-z][\w:.-]*\s*[}])")
-_ANY_PLACEHOLDER = re.compile(_MARKER_WORDS.pattern + "|" + _JINJA.pattern)
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+JINJA = re.compile(r"[{][{]|[{]%|[{]#(?![A-Za-z][\w:.-]*\s*[}])")
+ANY_PLACEHOLDER = re.compile(MARKER_WORDS.pattern + "|" + JINJA.pattern)
+DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def mask_code_spans(line: str) -> str:

@@ -13,16 +13,8 @@ from urllib.parse import unquote
 
 from .copier_run import copier_command
 from .gitrepo import posix_dirname
-from .markdown import _INLINE_LINK, _SCHEME, mask_code_spans, parse_markdown
-from .settings import (
-    ANSWERS_FILE,
-    SKIP_DIRS,
-    SLUG_MAX,
-    SLUG_RE,
-    Config,
-    DpfError,
-    read_answers,
-)
+from .markdown import INLINE_LINK, SCHEME, mask_code_spans, parse_markdown
+from .settings import ANSWERS_FILE, SKIP_DIRS, SLUG_MAX, SLUG_RE, Config, DpfError, read_answers
 
 INDEX_START = "<!-- products:start -->"
 INDEX_END = "<!-- products:end -->"
@@ -74,7 +66,7 @@ def linked_slugs(config: Config, block: list[str]) -> dict[str, str]:
     base = posix_dirname(config.index)
     rows: dict[str, str] = {}
     for line in block:
-        for m in _INLINE_LINK.finditer(mask_code_spans(line)):
+        for m in INLINE_LINK.finditer(mask_code_spans(line)):
             target = unquote(m.group(1).strip("<>").split("#", 1)[0])
             rel = os.path.normpath(os.path.join(base, target)).replace(os.sep, "/")
             prefix = config.products_dir.rstrip("/") + "/"
@@ -196,7 +188,7 @@ def cmd_add_product(root: Path, config: Config, name: str, slug: str | None,
     src = answers.get("_src_path")
     if not src:
         raise DpfError(f"{ANSWERS_FILE} has no _src_path; cannot tell which template to render")
-    if not _SCHEME.match(src) and not src.startswith(("/", "~", "gh:", "gl:", "git@")) \
+    if not SCHEME.match(src) and not src.startswith(("/", "~", "gh:", "gl:", "git@")) \
             and (root / src).exists():
         src = str((root / src).resolve())
     cmd = [*copier_command(), "copy", "--defaults"]

@@ -18,12 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .copier_run import (
-    byte_exact_env,
-    copier_command,
-    render_release,
-    report_copier_failure,
-)
+from .copier_run import byte_exact_env, copier_command, render_release, report_copier_failure
 from .gitrepo import (
     answers_at,
     answers_files,
@@ -39,7 +34,7 @@ from .gitrepo import (
     read_json,
     unmerged,
 )
-from .markdown import _SCHEME
+from .markdown import SCHEME
 from .settings import (
     ANSWERS_FILE,
     Config,
@@ -54,6 +49,7 @@ from .versions import release_version
 
 _COMMITISH = re.compile(r"^[0-9a-f]{7,40}$|-\d+-g[0-9a-f]{4,40}$")  # a sha, or `git describe` output
 
+
 def template_location(src: str, root: Path) -> str:
     """What git can reach for Copier's _src_path (Copier's gh:/gl: shortcuts expanded)."""
     for short, url in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
@@ -61,7 +57,7 @@ def template_location(src: str, root: Path) -> str:
             return url + src[len(short):]
     if src.startswith("git+"):
         return src[4:]
-    if not _SCHEME.match(src) and not src.startswith(("/", "~", "git@")) and (root / src).exists():
+    if not SCHEME.match(src) and not src.startswith(("/", "~", "git@")) and (root / src).exists():
         return str((root / src).resolve())
     return os.path.expanduser(src)
 
@@ -85,7 +81,6 @@ def template_refs(location: str) -> set[str] | None:
     return refs
 
 
-
 JOURNAL = "dpf-update.json"  # under .git/: the paths a bring-in is writing; gone when it finished
 DONE_MARK = "dpf-update-done.json"  # under .git/: what the last finished `dpf.py update` wrote
 WORKTREE_PREFIX = "dpf-update-"
@@ -94,7 +89,6 @@ WORKTREE_PREFIX = "dpf-update-"
 RECOVERY = ("`git add -A && git stash` keeps everything that is there (conflict markers included) in "
             "a stash, and `git stash pop` brings it back; or `git reset --hard && git clean -fd` drops "
             "the half-applied update; then re-run `python tools/dpf.py update`")
-
 
 
 def half_applied(root: Path) -> tuple[list[str], list[str]]:
@@ -146,7 +140,6 @@ def half_applied(root: Path) -> tuple[list[str], list[str]]:
     return signs, soft
 
 
-
 @dataclass
 class Target:
     folder: str  # "" for the root, else e.g. 01_Data_Products/customers
@@ -161,7 +154,6 @@ class Target:
     conflicts: list[str] = field(default_factory=list)
     new_commit: str | None = None
     output: str = ""
-
 
 
 def tree_kinds(base: Path) -> dict[str, str]:
@@ -235,7 +227,6 @@ def precheck(target: Target, head: dict[str, str], old: dict[str, str], new: dic
     return refusals, warnings
 
 
-
 def _parents_and_self(path: str) -> list[str]:
     return parents(path) + [path] if path else []
 
@@ -266,7 +257,6 @@ def template_questions(location: str, ref: str, scratch: Path) -> set[str] | Non
         return None
     return {str(key) for doc in documents if isinstance(doc, dict) for key in doc
             if not str(key).startswith("_")}
-
 
 
 def remove_stale_worktrees(root: Path) -> None:
@@ -711,7 +701,6 @@ def run_update(root: Path, gdir: Path, targets: list[Target], location: str, tar
     return 0
 
 
-
 def keep_team_files(root: Path, target: Target, head: dict[str, str]) -> None:
     """Deletions Copier made for the new answers, undone where the file is not the old release's
     own render: the team edited it (HEAD's bytes differ) or created it."""
@@ -738,6 +727,5 @@ def keep_team_files(root: Path, target: Target, head: dict[str, str]) -> None:
             rendered = old / path[len(prefix):] if old is not None else None
             if rendered is None or not (rendered.exists() or rendered.is_symlink()):
                 target.kept.append(path)
-
 
 
