@@ -5,6 +5,7 @@ The commands themselves are tested end to end in test_health.py and test_dpf_upd
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -164,3 +165,23 @@ def test_a_copier_failure_is_read_from_its_last_line(stderr, kind, fault):
 def test_a_revision_copier_cannot_find_is_a_clear_error(template_repo, tmp_path):
     with pytest.raises(settings.DpfError, match="could not find the template revision `v0.0.9`"):
         copier_run.render_release(str(template_repo[0]), "v0.0.9", {}, tmp_path / "out")
+
+
+# ---------------------------------------------------------------------------
+#  The entry point
+# ---------------------------------------------------------------------------
+def dpf(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=repo, capture_output=True, text=True)
+
+
+def test_without_pyyaml_dpf_says_how_to_install_it(rendered):
+    run = dpf(rendered, "-S", "tools/dpf.py", "health")  # -S: no site-packages, so no PyYAML
+    assert run.returncode == 2
+    assert run.stderr.strip() == "dpf: error: PyYAML is not installed: python -m pip install -r tools/requirements.txt"
+
+
+def test_audiences_come_from_dpf_toml(rendered):
+    run = dpf(rendered, "tools/dpf.py", "add-product", "Customers", "--audience", "everyone")
+    assert run.returncode == 2
+    assert "invalid choice: 'everyone' (choose from 'both', 'external', 'internal')" in run.stderr
+    assert not (rendered / "01_Data_Products/customers").exists()

@@ -37,11 +37,12 @@ try:
     from dpf_lib.cli import main
     from dpf_lib.markdown import github_slug, parse_markdown, read_flat_yaml
     from dpf_lib.settings import DpfError, load_config, read_answers
-except ModuleNotFoundError as exc:  # PyYAML or packaging missing: say how to get them
-    if exc.name not in ("yaml", "packaging"):
+except ModuleNotFoundError as exc:  # PyYAML missing: say how to get it, exit 2 like any dpf error
+    if exc.name != "yaml":
         raise
-    sys.exit(f"dpf: error: the Python package {exc.name!r} is missing; install what the tools need "
-             "with `python -m pip install -r tools/requirements.txt`")
+    print("dpf: error: PyYAML is not installed: python -m pip install -r tools/requirements.txt",
+          file=sys.stderr)
+    sys.exit(2)
 
 __all__ = ["DpfError", "github_slug", "load_config", "main", "parse_markdown", "read_answers",
            "read_flat_yaml"]
