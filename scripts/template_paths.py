@@ -36,6 +36,7 @@ def template_entries() -> dict[str, str]:
     base = ROOT / "template"
     found = {}
     for dirpath, dirs, files in os.walk(base):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]  # Python's caches, never committed
         for name in dirs + files:
             path = Path(dirpath, name)
             kind = "link" if path.is_symlink() else "dir" if path.is_dir() else "file"

@@ -76,6 +76,17 @@ renovate.json5
 01_Data_Products/README.md
 11_Learning/glossary.md
 tools/dpf.py
+tools/dpf_lib/__init__.py
+tools/dpf_lib/cli.py
+tools/dpf_lib/copier_run.py
+tools/dpf_lib/gitrepo.py
+tools/dpf_lib/health.py
+tools/dpf_lib/markdown.py
+tools/dpf_lib/markers.py
+tools/dpf_lib/products.py
+tools/dpf_lib/settings.py
+tools/dpf_lib/update.py
+tools/dpf_lib/versions.py
 dpf.toml
 mkdocs.yml
 requirements-docs.txt

@@ -148,8 +148,6 @@ def test_rendered_config_is_valid_toml_and_lists_existing_docs(rendered):
         "documents": ["spec.md", "api-contracts.md", "architecture.md", "changelog.md",
                       "data-product.odps.yaml", "data-contract.odcs.yaml"],
     }
-    # The fallback reader for Python 3.10 (no tomllib) reads it identically.
-    assert dpf._mini_toml((rendered / "dpf.toml").read_text()) == data
 
 
 @pytest.mark.parametrize("answers", SLICE, ids=lambda a: f"{a['orchestrator']}-{a['transformation_tool']}")
@@ -453,40 +451,14 @@ def test_fifty_products_are_indexed_and_checked(repo, baseline):
 
 
 # ---------------------------------------------------------------------------
-#  The small readers (no PyYAML, no tomllib on 3.10)
+#  Front-matter (more in tests/test_dpf_lib.py)
 # ---------------------------------------------------------------------------
-def test_flat_yaml_reader_matches_pyyaml():
-    import random
-
-    import yaml
-
-    alphabet = list("abc XYZ019:#'\"-_,.&()+/\\|>{}[]!%@`~é€\t\n") + ["  ", ": ", " #", "- ", "\\n"]
-    rng = random.Random(20261126)
-    for _ in range(800):
-        data = {}
-        for k in range(rng.randint(1, 4)):
-            if rng.random() < 0.3:
-                value = " ".join(f"word{j}" for j in range(rng.randint(1, 40)))
-            else:
-                value = "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 3, 10, 40, 120])))
-            data[f"key_{k}"] = value
-        for text in (yaml.dump(data, indent=4, allow_unicode=True, default_flow_style=False),  # to_nice_yaml
-                     yaml.safe_dump(data), yaml.safe_dump(data, width=20)):
-            assert dpf.parse_flat_yaml(text)[0] == yaml.safe_load(text), text
-
-
 def test_front_matter_reader_quotes():
     doc = dpf.parse_markdown("x.md", "---\ntitle: 'It''s: \"quoted\"'\nowner: \"Team \\u00e9\"\n"
                                      "status: draft\nlast_reviewed: 2026-01-31\n---\n# X\n")
     assert doc.front == {"title": "It's: \"quoted\"", "owner": "Team é", "status": "draft",
                          "last_reviewed": "2026-01-31"}
     assert doc.front_lines == {"title": 2, "owner": 3, "status": 4, "last_reviewed": 5}
-
-
-def test_mini_toml_reader():
-    text = ('# c\n[health]\nstale_after_days = 90  # days\nstale_severity = \'error\'\n'
-            'ignore = [\n  "a/*", # first\n  \'b\',\n]\nflag = true\n\n[products]\ndocuments = []\n')
-    assert dpf._mini_toml(text) == tomllib.loads(text)
 
 
 # ---------------------------------------------------------------------------

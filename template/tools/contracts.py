@@ -7,7 +7,7 @@ Shipped by the data-product-framework Copier template as tools/contracts.py.
     python tools/contracts.py test --database FILE [--server NAME] [CONTRACT ...]
 
 lint  checks every data-product.odps.yaml and data-contract.odcs.yaml under
-      01_Data_Products/ (or the files given) against the official JSON schemas in
+      the products folder (dpf.toml; or the files given) against the official JSON schemas in
       tools/schemas/ (Open Data Product Standard v1.0.0, Open Data Contract Standard
       v3.1.0), formats included (a dateIn of 2026-13-45 is an error), then checks that
       they agree: every output port's contractId names a contract in the same product
@@ -32,9 +32,12 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # dpf_lib, beside this file
+from dpf_lib.settings import products_directory  # noqa: E402 - standard library only
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-PRODUCTS_DIR = ROOT / "01_Data_Products"
+PRODUCTS_DIR = ROOT / products_directory(ROOT)  # dpf.toml [products] directory
 DESCRIPTOR = "data-product.odps.yaml"
 CONTRACT = "data-contract.odcs.yaml"
 # apiVersion -> schema file, per kind of document.
