@@ -322,3 +322,23 @@ def test_sqlmesh_render_runs_its_sql_against_the_warehouse_make_run_built(templa
     report(capsys, stack, result)
     assert result["sql"].startswith("executed against")
     assert_figures(stack, result)
+
+
+def test_dbt_jinja_resolves_to_the_built_relations_or_fails_the_block():
+    relations = {"stg_orders": "analytics.stg_orders", "raw.orders_events": "raw.orders_events"}
+    model = ("{{ config(materialized='table') }}\nselect * from {{ ref('stg_orders') }}\n"
+             "join {{ source('raw', 'orders_events') }} using (event_id)\n"
+             "{% if is_incremental() %}where loaded_at > (select max(loaded_at) from {{ this }}){% endif %}\n")
+    sql, problem = check_docs.resolve_dbt(model, relations)
+    assert problem is None
+    assert " ".join(sql.split()) == "select * from analytics.stg_orders join raw.orders_events using (event_id)"
+    _, problem = check_docs.resolve_dbt("select {{ dbt_utils.star(ref('stg_orders')) }}", relations)
+    assert problem and "dbt_utils.star" in problem
+
+
+def test_a_sqlmesh_model_header_is_set_aside_and_its_name_kept():
+    sql, header, name = check_docs.strip_sqlmesh(
+        "MODEL (\n  name analytics.fct_orders,\n  kind FULL,\n  audits (not_null(columns := (id)))\n);\n"
+        "select * from analytics.stg_orders where day between @start_ds and @end_ds")
+    assert (header, name) == ("MODEL", "analytics.fct_orders")
+    assert sql == "select * from analytics.stg_orders where day between '2026-01-01' and '2026-01-01'"

@@ -8,8 +8,8 @@ It reads the Markdown documents git tracks (README.md and the numbered areas, 01
     ```sql     runs against the DuckDB file `make run` builds (opened read-only; a block that
                writes runs on a throwaway copy instead), or, when the warehouse is not DuckDB
                (the answers file says which) or there is no starter pipeline, parses with
-               sqlglot in the warehouse's dialect. dbt's {{ ref() }}, {{ source() }} and
-               {{ config() }} are resolved first; other Jinja fails the block.
+               sqlglot in the warehouse's dialect. dbt's ref(), source() and config()
+               calls are resolved first; other Jinja fails the block.
     ```python  compiles, and every import of a repository module (pipelines.orders.load,
                tools/...) resolves to a file and, for `from x import name`, to a name it defines
     ```yaml / ```json / ```toml   parse
@@ -327,7 +327,8 @@ def parse_blocks(rel: str, text: str) -> tuple[list[Block], list[tuple[int, str]
         start = i
         body: list[str] = []
         i += 1
-        while i < len(lines) and not re.match(rf"^ {{0,3}}{fence[0]}{{{len(fence)},}}\s*$", lines[i]):
+        closing = "^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + ",}\\s*$"
+        while i < len(lines) and not re.match(closing, lines[i]):
             body.append(lines[i][len(match.group("indent")):] if lines[i].startswith(match.group("indent")) else lines[i])
             i += 1
         i += 1  # the closing fence (or the end of the file)
@@ -543,14 +544,19 @@ def one_line(exc: BaseException) -> str:
     return text[:300] + ("…" if len(text) > 300 else "")
 
 
-JINJA_EXPR = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
-JINJA_ANY = re.compile(r"\{\{|\{%|\{#")
+# Written with [{] and [}] so that no template engine takes this file for a template.
+JINJA_EXPR = re.compile(r"[{][{]-?\s*(.*?)\s*-?[}][}]", re.S)
+JINJA_ANY = re.compile(r"[{][{]|[{]%|[{]#")
+
+
+def jinja(body: str) -> str:
+    return "{" * 2 + f" {body} " + "}" * 2
 
 
 def resolve_dbt(sql: str, relations: dict[str, str]) -> tuple[str, str | None]:
     """dbt's ref/source/config replaced by relation names; (sql, problem)."""
-    sql = re.sub(r"\{#.*?#\}", "", sql, flags=re.S)
-    sql = re.sub(r"\{%-?\s*if\s+is_incremental\(\)\s*-?%\}.*?\{%-?\s*endif\s*-?%\}", "", sql, flags=re.S)
+    sql = re.sub(r"[{]#.*?#[}]", "", sql, flags=re.S)
+    sql = re.sub(r"[{]%-?\s*if\s+is_incremental\(\)\s*-?%[}].*?[{]%-?\s*endif\s*-?%[}]", "", sql, flags=re.S)
     problem = None
 
     def expr(match: re.Match) -> str:
@@ -567,14 +573,17 @@ def resolve_dbt(sql: str, relations: dict[str, str]) -> tuple[str, str | None]:
             return relations.get(f"{args[0]}.{args[-1]}", ".".join(args[-2:]))
         if re.match(r"^(var|env_var)\(", body):
             default = re.search(r",\s*(['\"]?)(.*?)\1\s*\)$", body)
-            return default.group(2) if default else (problem := f"Jinja without a value here: {{{{ {body} }}}}") and ""
-        problem = problem or f"Jinja the check cannot render: {{{{ {body} }}}}"
+            if default:
+                return default.group(2)  # what dbt uses when the variable is not set
+            problem = problem or f"Jinja without a value here: {jinja(body)}"
+            return ""
+        problem = problem or f"Jinja the check cannot render: {jinja(body)}"
         return ""
 
     sql = JINJA_EXPR.sub(expr, sql)
     if JINJA_ANY.search(sql):
-        tag = re.search(r"\{%.*?%\}", sql, re.S)
-        problem = problem or f"Jinja the check cannot render: {tag.group(0) if tag else '{%'}"
+        tag = re.search(r"[{]%.*?%[}]", sql, re.S)
+        problem = problem or f"Jinja the check cannot render: {tag.group(0) if tag else 'a Jinja tag'}"
     return sql, problem
 
 
@@ -597,7 +606,7 @@ def strip_sqlmesh(sql: str) -> tuple[str, str | None, str | None]:
         header = match.group(1).upper()
         found = re.search(r"\bname\s+([\w.\"]+)", sql[match.end():i], re.I)
         name = found.group(1).replace('"', "") if found else None
-        sql = sql[i:].lstrip().removeprefix(";")
+        sql = sql[i:].lstrip().removeprefix(";").lstrip()
     sql = re.sub(r"@(\w+)", lambda m: SQLMESH_MACRO_VALUES.get(m.group(1).lower(), m.group(0)), sql)
     return sql, header, name
 
