@@ -350,12 +350,32 @@ def looks_like_path(token: str) -> bool:
     token = token.strip("'\"`,;:()")
     if not PATH_RE.match(token) or token.startswith(("-", "http", "www.")) or "//" in token:
         return False
-    if token.endswith("/") and len(token) > 1:
-        return "." not in token.rstrip("/").split("/")[-1] or token.count("/") > 1
-    if "/" in token:
-        return token.lower().endswith(PATH_EXTS) and not re.search(r"\.\w+/", token.split("/")[0] + "/") \
-            or token.rstrip("/").lower().endswith(PATH_EXTS)
-    return False
+    if "/" not in token:
+        return False  # a bare file name could be anywhere (or nowhere in particular)
+    last = token.rstrip("/").rsplit("/", 1)[-1]
+    if token.endswith("/"):
+        return bool(last) and "." not in last  # a folder: transform/models/
+    return last.lower().endswith(PATH_EXTS)
+
+
+DOTTED_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+def check_dotted(dotted: str, repo: Repo) -> list[str]:
+    """pipelines.orders.load or pipelines.orders.load.load_day: the module, then the name in it."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        found = repo.module_file(".".join(parts[:n]))
+        if found is None:
+            continue
+        rest = parts[n:]
+        if not rest:
+            return []
+        defined = repo.defined_names(found)
+        if len(rest) == 1 and (defined is None or rest[0] in defined):
+            return []
+        return [f"`{dotted}`: {found} defines no `{rest[0]}`"]
+    return [f"`{dotted}`: no module {parts[0]} in this repository"]
 
 
 def check_command(words: list[str], repo: Repo, doc: str) -> list[str]:
@@ -386,11 +406,10 @@ def check_command(words: list[str], repo: Repo, doc: str) -> list[str]:
                 found = repo.module_file(module)
                 if found is None:
                     problems.append(f"`python -m {module}`: no module {module} in this repository")
+                elif found.endswith("/__init__.py") or not found.endswith(".py"):
+                    tool = found.removesuffix("/__init__.py")  # a package: its flags anywhere in it
                 else:
-                    tool = found if found.endswith(".py") else found
-                    if not found.endswith(".py"):
-                        main = f"{found.removesuffix('/__init__.py')}/__main__.py"
-                        tool = main if main in repo.file_set else found
+                    tool = found
             rest = rest[2:]
         elif rest[0].endswith(".py") or rest[0].rstrip("/") in repo.dirs:
             script = rest[0]
@@ -400,7 +419,7 @@ def check_command(words: list[str], repo: Repo, doc: str) -> list[str]:
                 problems.append(f"`{script}`: no such file in this repository")
             rest = rest[1:]
         if tool:
-            flags = repo.tool_flags(tool if tool in repo.file_set else tool.removesuffix("/__init__.py"))
+            flags = repo.tool_flags(tool)
             subcommands_expected = any(not f.startswith("-") for f in flags)
             for n, word in enumerate(rest):
                 if word.startswith("-") and word != "-":
@@ -468,14 +487,25 @@ def shell_is_checkable(block: Block, repo: Repo) -> bool:
 INLINE_RE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 
-def inline_references(prose: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def inline_references(prose: list[tuple[int, str]], repo: Repo) -> list[tuple[int, str]]:
+    """(line, code) of inline code that names a command, a path or a repository module."""
     found = []
+    packages = repo.top_packages()
     for line, text in prose:
         for match in INLINE_RE.finditer(text):
             code = match.group(1).strip()
-            if code.startswith(("make ", "python ", "python3 ")) or looks_like_path(code):
+            if code.startswith(("make ", "python ", "python3 ")) or looks_like_path(code) \
+                    or (DOTTED_RE.match(code) and code.split(".")[0] in packages and not code.endswith(".py")):
                 found.append((line, code))
     return found
+
+
+def check_inline(code: str, repo: Repo, doc: str) -> list[str]:
+    if " " in code:
+        return check_command(code.split(), repo, doc)
+    if looks_like_path(code):
+        return [] if repo.path_exists(code, doc) else [f"`{code}`: no such path in this repository"]
+    return check_dotted(code, repo)
 
 
 # ---------------------------------------------------------------------------
@@ -651,7 +681,7 @@ class DuckRunner:
         if problem and "read-only" in problem.lower() and con is self.readonly:
             if self.scratch is not None:
                 self.scratch.close()
-            copy = self.scratch_dir / "scratch.duckdb"
+            copy = self.scratch_dir / self.database.name  # same catalog name as the real file
             copy.unlink(missing_ok=True)
             shutil.copyfile(self.database, copy)
             self.scratch, self.scratch_doc = self.duckdb.connect(str(copy)), doc
@@ -814,10 +844,9 @@ def check(root: Path, parse_only: bool = False) -> dict:
                 else:
                     totals["passed"] += 1
                     stats["passed"] += 1
-            for line, code in inline_references(prose):
+            for line, code in inline_references(prose, repo):
                 refs["checked"] += 1
-                words = code.split() if " " in code else ["cat", code]
-                problems = check_command(words, repo, rel)
+                problems = check_inline(code, repo, rel)
                 if problems:
                     failures.extend(Failure(rel, line, "inline-reference", p) for p in problems)
                 else:
@@ -880,7 +909,7 @@ def failure_label(failure: Failure) -> str:
         return f"sql: {match.group(1)}" if match else "sql: " + failure.message.split(":")[0][:40]
     if "reference" in failure.kind:
         for what in ("Makefile has no target", "no such path", "no such option", "no such command",
-                     "no module", "no such file", "no Makefile"):
+                     "no module", "defines no", "no such file", "no Makefile", "declared dependency"):
             if what in failure.message:
                 return f"{failure.kind}: {what}"
     if failure.kind == "python":
