@@ -185,7 +185,7 @@ def test_a_missing_database_asks_for_make_run(tmp_path, capsys):
 # floor when they do, to 95 in the end (the bar).
 FLOORS = {
     "duckdb-dbt-airflow (run)": 49.0,
-    "duckdb-sqlmesh-dagster (run)": 45.0,
+    "duckdb-sqlmesh-dagster (run)": 45.7,
     "duckdb-sqlmesh-dagster (parsed)": 85.7,
     "snowflake-sqlmesh-dagster-gitlab (parsed)": 79.6,
     "bigquery-none-prefect (parsed)": 80.8,
