@@ -177,6 +177,17 @@ def test_a_missing_database_asks_for_make_run(tmp_path, capsys):
     assert "data/warehouse/warehouse.duckdb does not exist: build it first with `make run`" in capsys.readouterr().err
 
 
+def test_dpf_toml_names_another_database_or_dialect(tmp_path, monkeypatch, capsys):
+    root = make_tree(tmp_path, {**BASE, "02_Area/q.md": doc(("sql", "select 1")),
+                                "dpf.toml": '[docs]\ndatabase = "build/local.duckdb"\n'})
+    assert check_docs.main(["--root", str(root)]) == 2
+    assert "build/local.duckdb does not exist" in capsys.readouterr().err
+    (root / "dpf.toml").write_text('[docs]\ndialect = "snowflake"\n')
+    monkeypatch.setitem(sys.modules, "sqlglot", None)
+    assert check_docs.main(["--root", str(root)]) == 2
+    assert "sqlglot is needed to parse the ```sql blocks as snowflake" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------
 #  Real renders
 # ---------------------------------------------------------------------------
