@@ -8,13 +8,18 @@ It reads the Markdown documents git tracks (README.md and the numbered areas, 01
     ```sql     runs against the DuckDB file `make run` builds (opened read-only; a block that
                writes runs on a throwaway copy instead), or, when the warehouse is not DuckDB
                (the answers file says which) or there is no starter pipeline, parses with
-               sqlglot in the warehouse's dialect. dbt's ref(), source() and config()
-               calls are resolved first; other Jinja fails the block.
-    ```python  compiles, and every import of a repository module (pipelines.orders.load,
-               tools/...) resolves to a file and, for `from x import name`, to a name it defines
+               sqlglot in the warehouse's dialect. dbt's ref(), source(), config(), var()
+               and env_var() with a default, and is_incremental() (as on a first build) are
+               resolved first; other Jinja fails the block. A SQLMesh MODEL/AUDIT header is
+               set aside (quoted alone, its name must be a model of the repository).
+    ```python  compiles; every import of a repository module (pipelines.orders.load) resolves
+               to a file and, for `from x import name`, to a name it defines; any other import
+               is the standard library's, installed here, in a requirements*.txt or imported
+               by the repository's own code
     ```yaml / ```json / ```toml   parse
     ```bash / ```sh / ```console   every make target, repository path, `python -m` module and
-               flag of the repository's own tools (tools/*.py, python -m pipelines.run) exists
+               flag of the repository's own tools (tools/*.py, python -m pipelines.run) exists;
+               a shell block that names none of these is not counted
 
 The same references in inline code (`make run`, `transform/models/...`) are checked too and
 counted apart. A block that is deliberately illustrative (a sketch for another warehouse, a
