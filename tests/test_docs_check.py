@@ -355,3 +355,23 @@ def test_a_sqlmesh_model_header_is_set_aside_and_its_name_kept():
         "select * from analytics.stg_orders where day between @start_ds and @end_ds")
     assert (header, name) == ("MODEL", "analytics.fct_orders")
     assert sql == "select * from analytics.stg_orders where day between '2026-01-01' and '2026-01-01'"
+
+
+def test_tool_settings_a_document_names_exist(tmp_path):
+    """dbt's --target, SQLMesh's --gateway, Dagster's -m, also inside a CI file quoted in yaml."""
+    files = {**BASE,
+             "transform/profiles.yml": "orders:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n",
+             "transform/config.py": "from sqlmesh.core.config import Config\ngateways = {'local': None}\n"
+                                    "config = Config(gateways=gateways)\n",
+             "09_Area/tools.md": doc(
+                 ("bash", "dbt build --target dev\ndbt build --target prod\n"),
+                 ("bash", "sqlmesh --paths transform --gateway local plan\ndagster dev -m pipelines.orders.load\n"),
+                 ("yaml", "jobs:\n  build:\n    steps:\n      - run: make run\n      - run: sqlmesh --gateway ci test\n"),
+             ) + "\nValidate with `dagster definitions validate -m orders.definitions`.\n"}
+    result = check_docs.check(make_tree(tmp_path, files))
+    assert failures_of(result) == [
+        "09_Area/tools.md:5: `--target prod`: the dbt profiles define dev",
+        "09_Area/tools.md:18: `--gateway ci`: the SQLMesh config defines local",
+        "09_Area/tools.md:21: `-m orders.definitions`: no module orders.definitions in this repository",
+    ]
+    assert (result["blocks"]["passed"], result["blocks"]["checked"]) == (1, 3)

@@ -90,6 +90,7 @@ class Block:
     lang: str
     text: str
     illustrative: bool
+    data: list | None = None  # what a yaml block parsed to
 
 
 @dataclass
@@ -146,6 +147,49 @@ class Repo:
             pattern = out.stdout.split("\t", 1)[0].split(":", 2)[-1] if out.returncode == 0 else ""
             self._ignored[rel] = pattern.endswith("/") and not pattern.startswith("!")
         return self._ignored[rel]
+
+    # -- the tools' own settings ---------------------------------------------
+    def dbt_targets(self) -> set[str] | None:
+        """Targets the dbt profiles define (None: no profiles.yml, or no PyYAML to read it)."""
+        profiles = [f for f in self.files if f.rsplit("/", 1)[-1] == "profiles.yml"]
+        try:
+            import yaml
+        except ImportError:
+            return None
+        if not profiles:
+            return None
+        targets: set[str] = set()
+        for rel in profiles:
+            try:
+                data = yaml.safe_load((self.root / rel).read_text(encoding="utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                continue
+            for profile in (data or {}).values() if isinstance(data, dict) else ():
+                if isinstance(profile, dict) and isinstance(profile.get("outputs"), dict):
+                    targets.update(str(name) for name in profile["outputs"])
+        return targets
+
+    def sqlmesh_gateways(self) -> set[str] | None:
+        """Gateways of a SQLMesh config.py (`gateways = {...}` or Config(gateways={...}))."""
+        configs = [f for f in self.files if f.rsplit("/", 1)[-1] == "config.py"
+                   and (self.root / f).read_text(encoding="utf-8", errors="replace").count("sqlmesh")]
+        if not configs:
+            return None
+        gateways: set[str] = set()
+        for rel in configs:
+            try:
+                tree = ast.parse((self.root / rel).read_bytes())
+            except (SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                value = None
+                if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "gateways" for t in node.targets):
+                    value = node.value
+                elif isinstance(node, ast.keyword) and node.arg == "gateways":
+                    value = node.value
+                if isinstance(value, ast.Dict):
+                    gateways.update(k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        return gateways
 
     # -- python modules -------------------------------------------------------
     def top_packages(self) -> set[str]:
@@ -433,10 +477,46 @@ def check_command(words: list[str], repo: Repo, doc: str) -> list[str]:
                         problems.append(f"`{flag}`: {tool} has no such option")
                 elif n == 0 and subcommands_expected and re.match(r"^[a-z][a-z0-9-]*$", word) and word not in flags:
                     problems.append(f"`{word}`: {tool} has no such command")
+    elif tool_name(head) in ("dbt", "sqlmesh", "dagster"):
+        problems += check_tool_options(tool_name(head), words[1:], repo)
     for word in words[1:]:
         if looks_like_path(word) and not word.startswith("~") and not repo.path_exists(word.strip("'\"`,;:()"), doc):
             problems.append(f"`{word.strip(chr(39) + chr(34))}`: no such path in this repository")
     return problems
+
+
+def tool_name(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def option_value(words: list[str], names: tuple[str, ...]) -> str | None:
+    for n, word in enumerate(words):
+        if word in names and n + 1 < len(words):
+            return words[n + 1]
+        for name in names:
+            if name.startswith("--") and word.startswith(name + "="):
+                return word.split("=", 1)[1]
+    return None
+
+
+def check_tool_options(tool: str, words: list[str], repo: Repo) -> list[str]:
+    """The values that name this repository's settings: dbt's target, SQLMesh's gateway,
+    the module Dagster loads."""
+    if tool == "dbt":
+        target = option_value(words, ("--target", "-t"))
+        targets = repo.dbt_targets()
+        if target and targets is not None and target not in targets:
+            return [f"`--target {target}`: the dbt profiles define {', '.join(sorted(targets)) or 'no target'}"]
+    elif tool == "sqlmesh":
+        gateway = option_value(words, ("--gateway",))
+        gateways = repo.sqlmesh_gateways()
+        if gateway and gateways is not None and gateway not in gateways:
+            return [f"`--gateway {gateway}`: the SQLMesh config defines {', '.join(sorted(gateways)) or 'no gateway'}"]
+    elif tool == "dagster":
+        module = option_value(words, ("-m", "--module-name"))
+        if module and re.match(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$", module) and repo.module_file(module) is None:
+            return [f"`-m {module}`: no module {module} in this repository"]
+    return []
 
 
 def shell_commands(text: str) -> list[tuple[int, list[str]]]:
@@ -484,6 +564,7 @@ def shell_is_checkable(block: Block, repo: Repo) -> bool:
         while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
             words = words[1:]
         if words and (words[0] == "make" or (PYTHON_RE.match(words[0]) and len(words) > 1)
+                      or tool_name(words[0]) in ("dbt", "sqlmesh", "dagster")
                       or any(looks_like_path(w) for w in words[1:])):
             return True
     return False
@@ -499,10 +580,13 @@ def inline_references(prose: list[tuple[int, str]], repo: Repo) -> list[tuple[in
     for line, text in prose:
         for match in INLINE_RE.finditer(text):
             code = match.group(1).strip()
-            if code.startswith(("make ", "python ", "python3 ")) or looks_like_path(code) \
+            if code.startswith(COMMANDS) or looks_like_path(code) \
                     or (DOTTED_RE.match(code) and code.split(".")[0] in packages and not code.endswith(".py")):
                 found.append((line, code))
     return found
+
+
+COMMANDS = ("make ", "python ", "python3 ", ".venv/bin/", "dbt ", "sqlmesh ", "dagster ")
 
 
 def check_inline(code: str, repo: Repo, doc: str) -> list[str]:
@@ -516,11 +600,41 @@ def check_inline(code: str, repo: Repo, doc: str) -> list[str]:
 # ---------------------------------------------------------------------------
 #  Blocks
 # ---------------------------------------------------------------------------
+def ci_commands(data) -> list[str]:
+    """Shell commands of a CI file quoted in a yaml block: GitHub's `run:`, GitLab's `script:`."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "run" and isinstance(value, str):
+                found.append(value)
+            elif key in ("script", "before_script", "after_script") and isinstance(value, (list, str)):
+                found += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+            else:
+                found += ci_commands(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += ci_commands(item)
+    return found
+
+
+def check_yaml_commands(block: Block, documents: list, repo: Repo) -> list[Failure]:
+    failures = []
+    lines = block.text.splitlines()
+    for command in (c for data in documents for c in ci_commands(data)):
+        for offset, words in shell_commands(command):
+            problems = check_command(words, repo, block.path)
+            if problems:
+                first = command.splitlines()[offset].strip() if offset < len(command.splitlines()) else ""
+                at = next((n for n, line in enumerate(lines) if first and first in line), -1)
+                failures += [Failure(block.path, block.line + 1 + at, "reference", p) for p in problems]
+    return failures
+
+
 def check_data(block: Block) -> str | None:
     try:
         if block.lang in ("yaml", "yml"):
             import yaml  # PyYAML: in tools/requirements.txt
-            list(yaml.safe_load_all(block.text))
+            block.data = list(yaml.safe_load_all(block.text))
         elif block.lang == "json":
             json.loads(block.text)
         else:
@@ -883,7 +997,9 @@ def check_block(block: Block, kind: str, repo: Repo, runner, dbt: bool) -> list[
 
     if kind == DATA:
         problem = check_data(block)
-        return [fail(problem, block.lang)] if problem else []
+        if problem:
+            return [fail(problem, block.lang)]
+        return check_yaml_commands(block, block.data, repo) if block.data else []
     if kind == PYTHON:
         return [fail(p, "python") for p in dict.fromkeys(check_python(block, repo))]
     if kind == SHELL:
@@ -913,7 +1029,7 @@ def failure_label(failure: Failure) -> str:
         match = re.match(r"^(\w+ Error)", failure.message)
         return f"sql: {match.group(1)}" if match else "sql: " + failure.message.split(":")[0][:40]
     if "reference" in failure.kind:
-        for what in ("Makefile has no target", "no such path", "no such option", "no such command",
+        for what in ("Makefile has no target", "dbt profiles define", "SQLMesh config defines", "no such path", "no such option", "no such command",
                      "no module", "defines no", "no such file", "no Makefile", "declared dependency"):
             if what in failure.message:
                 return f"{failure.kind}: {what}"
