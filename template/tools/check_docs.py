@@ -467,7 +467,7 @@ def check_command(words: list[str], repo: Repo, doc: str) -> list[str]:
             else:
                 problems.append(f"`{script}`: no such file in this repository")
             rest = rest[1:]
-        if tool:
+        if tool and (tool in repo.file_set or tool in repo.dirs):  # flags of a file we can read
             flags = repo.tool_flags(tool)
             subcommands_expected = any(not f.startswith("-") for f in flags)
             for n, word in enumerate(rest):
