@@ -140,6 +140,8 @@ tools/schemas/README.txt
 tools/schemas/odcs-3.1.0.schema.json
 tools/schemas/odps-1.0.0.schema.json
 """.split()
+# Since the release after 1.4.0: the check that runs the documents' examples.
+DOCS_CHECK = ["tools/check_docs.py", "tools/requirements-check-docs.txt"]
 
 # The starter pipeline (question starter_pipeline, on by default for DuckDB);
 # <id> is the product slug as an identifier (customer-360 -> customer_360).
@@ -248,6 +250,8 @@ def expected_files(answers: dict | None = None, release: str = "head") -> set[st
         paths.update(p.replace("<product>", slug) for p in PRODUCT_FILES)
         paths.update(CONTRACT_TOOLS)
         paths.update(pipeline_files(answers))
+    if release == "head":
+        paths.update(DOCS_CHECK)
     return paths
 
 

@@ -28,27 +28,10 @@ import yaml
 
 from testkit.helpers import files_of, git, leftover_jinja, render
 from testkit.ladder import FIXED, commit_all, conflict_markers, renovate_update, start_project
+from testkit.pipeline import clean_env, make, tail
 
 TABLES = ("raw.orders_events", "analytics.stg_orders", "analytics.fct_orders")
 NOTE = "Team note: {} was reviewed with finance in March; keep this line."
-
-
-def clean_env() -> dict[str, str]:
-    """This session's environment minus what would leak into the project's own venv and pytest."""
-    drop = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PIP_REQUIRE_VIRTUALENV")
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
-    env["PYTHON"] = sys.executable  # the interpreter `make` builds .venv with
-    return env
-
-
-def make(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    assert shutil.which("make"), "GNU make is needed: the generated repo documents `make run` / `make test`"
-    return subprocess.run(["make", *targets], cwd=project, env=clean_env(), capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def tail(run: subprocess.CompletedProcess, lines: int = 60) -> str:
-    return "\n".join((run.stdout + "\n" + run.stderr).splitlines()[-lines:])
 
 
 def row_counts(project: Path, database: str = "data/warehouse/warehouse.duckdb") -> dict[str, int]:
