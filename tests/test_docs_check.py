@@ -117,6 +117,18 @@ def test_missing_paths_targets_modules_and_flags_are_reported(tmp_path):
     assert result["blocks"]["passed"] == 0
 
 
+def test_a_thin_entry_points_flags_are_read_from_the_package_it_imports(tmp_path):
+    """tools/dpf.py is a thin entry over tools/dpf_lib/: its options are declared there."""
+    files = {**BASE,
+             "tools/entry.py": "from entry_lib.cli import main\nmain()\n",
+             "tools/entry_lib/__init__.py": "",
+             "tools/entry_lib/cli.py": ("import argparse\nparser = argparse.ArgumentParser()\n"
+                                        "parser.add_argument('--since')\n"),
+             "06_Area/entry.md": doc(("bash", "python tools/entry.py --since 2026\npython tools/entry.py --until 2027\n"))}
+    messages = failures_of(check_docs.check(make_tree(tmp_path, files)))
+    assert messages == ["06_Area/entry.md:5: `--until`: tools/entry.py has no such option"]
+
+
 def test_build_outputs_count_as_paths_but_files_a_glob_ignores_do_not(tmp_path):
     text = "# Doc\n\nBuilt into `data/warehouse/warehouse.duckdb`, not `data/orders.duckdb`.\n"
     root = make_tree(tmp_path, {**BASE, "05_Area/paths.md": text})

@@ -229,6 +229,8 @@ class Repo:
         """Option strings and subcommands an argparse tool (file or package) declares."""
         if rel not in self._flags:
             sources = [rel] if rel.endswith(".py") else [f for f in self.files if f.startswith(rel + "/") and f.endswith(".py")]
+            if rel.endswith(".py"):
+                sources += self.local_package_sources(rel)
             flags: set[str] = {"-h", "--help"}
             for source in sources:
                 try:
@@ -243,6 +245,24 @@ class Repo:
                                 flags.add(arg.value)
             self._flags[rel] = flags
         return self._flags[rel]
+
+
+    def local_package_sources(self, rel: str) -> list[str]:
+        """The .py files of packages beside a tool that it imports: a thin entry point such
+        as tools/dpf.py declares its options in tools/dpf_lib/."""
+        try:
+            tree = ast.parse((self.root / rel).read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            return []
+        folder = rel.rpartition("/")[0]
+        packages: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                packages.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                packages.update(alias.name.split(".")[0] for alias in node.names)
+        prefixes = [posix_join(folder, package) + "/" for package in sorted(packages)]
+        return [f for f in self.files if f.endswith(".py") and any(f.startswith(p) for p in prefixes)]
 
 
 def posix_join(base: str, rel: str) -> str:
