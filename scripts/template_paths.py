@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write extensions/template_paths.jinja: every path the template can write, with its kind.
+"""Write includes/template_paths.jinja: every path the template can write, with its kind.
 
-copier.yml's collision guard (extensions/guards.jinja) needs to know, for each
+copier.yml's collision guard (includes/guards.jinja) needs to know, for each
 path, whether the template writes a file, a folder or a symlink there, to leave
 alone a team's folder where the template writes a file, a team's file where it
 writes a folder or a symlink, and so on. Copier cannot tell its Jinja which
@@ -12,7 +12,8 @@ that appears in a path name, every choice) and a test checks it is current:
     python3 scripts/template_paths.py --check  # exit 1 if it is out of date
 
 Product folder names stand as SLUG (01_Data_Products/<slug>) and MODULE (the
-Python module name the starter derives from the slug); the guard substitutes them.
+computed value product_module, the starter's Python module name); the guard
+substitutes them. Computed values are rendered from copier.yml's own formulas.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import jinja2
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "extensions" / "template_paths.jinja"
+OUT = ROOT / "includes" / "template_paths.jinja"
 SLUG, MODULE = "zz-slug", "zz_slug"  # what the product slug and its module name render as here
 ANSWERS_IN_NAMES = ("orchestrator", "transformation_tool", "warehouse", "ci_platform")
 
@@ -45,12 +46,23 @@ def template_entries() -> dict[str, str]:
     return found
 
 
+def computed_values(questions: dict) -> dict[str, str]:
+    """copier.yml's computed values (`when: false`): name -> default formula, in order."""
+    return {key: spec["default"] for key, spec in questions.items()
+            if isinstance(spec, dict) and spec.get("when") is False}
+
+
 def answer_combinations():
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
     choices = [list(questions[key]["choices"].values()) for key in ANSWERS_IN_NAMES]
+    formulas = computed_values(questions)
+    env = jinja2.Environment()
     for values in itertools.product(*choices, (True, False)):
-        yield {**dict(zip(ANSWERS_IN_NAMES, values)), "starter_pipeline": values[-1],
-               "product_slug": SLUG, "_copier_conf": {"answers_file": ""}}
+        answers = {**dict(zip(ANSWERS_IN_NAMES, values)), "starter_pipeline": values[-1],
+                   "product_slug": SLUG, "_copier_conf": {"answers_file": ""}}
+        for key, formula in formulas.items():  # each may read the ones before it, as in Copier
+            answers[key] = env.from_string(formula).render(answers)
+        yield answers
 
 
 def rendered_paths() -> list[tuple[str, str]]:

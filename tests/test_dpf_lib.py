@@ -185,3 +185,19 @@ def test_audiences_come_from_dpf_toml(rendered):
     assert run.returncode == 2
     assert "invalid choice: 'everyone' (choose from 'both', 'external', 'internal')" in run.stderr
     assert not (rendered / "01_Data_Products/customers").exists()
+
+
+def test_the_questions_update_accepts_leave_out_the_computed_values(template_repo, tmp_path):
+    """`update --data` changes questions only: a computed value (`when: false`) is derived from them."""
+    from dpf_lib.update import template_questions
+    from testkit.questions import QUESTIONS, is_computed
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    src, info = template_repo
+    names = template_questions(str(src), info["head"], scratch)
+    computed = {key for key, value in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+                if isinstance(value, dict) and value.get("when") is False}
+    assert computed, "copier.yml has a computed-values section"
+    assert names is not None and not names & computed
+    assert names == {name for name, spec in QUESTIONS.items() if not is_computed(spec)}

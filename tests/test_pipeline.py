@@ -187,8 +187,8 @@ def newer_release(template_repo, tmp_path_factory) -> tuple[Path, str, str]:
     src, info = template_repo
     path = tmp_path_factory.mktemp("newer") / "data-product-framework"
     git(src.parent, "clone", "-q", "--no-local", str(src), str(path))
-    for rel, line in (("extensions/pipeline/dbt/fct.sql.jinja", "-- reviewed for the newer release\n"),
-                      ("extensions/pipeline/odcs.yaml.jinja", "# reviewed for the newer release\n")):
+    for rel, line in (("includes/pipeline/dbt/fct.sql.jinja", "-- reviewed for the newer release\n"),
+                      ("includes/pipeline/odcs.yaml.jinja", "# reviewed for the newer release\n")):
         with open(path / rel, "a") as out:
             out.write(line)
     git(path, "commit", "-q", "-am", "A newer release")

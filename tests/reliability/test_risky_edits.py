@@ -71,7 +71,7 @@ def test_risky_edits_every_hop(template_repo, tmp_path, corpus, old, stack):
 
 
 def test_template_path_list_is_current():
-    """extensions/template_paths.jinja, which the collision guard reads, matches template/."""
+    """includes/template_paths.jinja, which the collision guard reads, matches template/."""
     run = subprocess.run([sys.executable, "scripts/template_paths.py", "--check"], cwd=ROOT,
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
@@ -82,7 +82,7 @@ def test_every_path_a_release_added_is_guarded(template_repo, tmp_path, stack):
     """Lists the paths each release added (renders of consecutive releases and HEAD)
     and checks the guard knows each with the kind the release writes."""
     src, info = template_repo
-    listing = (ROOT / "extensions/template_paths.jinja").read_text()
+    listing = (ROOT / "includes/template_paths.jinja").read_text()
     guarded = dict(ast.literal_eval(listing[listing.index("["):listing.rindex("]") + 1]))
     tags = info["releases"] + [info["head"]]
     listed = 0

@@ -255,8 +255,13 @@ def template_questions(location: str, ref: str, scratch: Path) -> set[str] | Non
         documents = list(yaml.safe_load_all(shown.stdout.decode("utf-8")))
     except (yaml.YAMLError, UnicodeDecodeError):
         return None
-    return {str(key) for doc in documents if isinstance(doc, dict) for key in doc
-            if not str(key).startswith("_")}
+    return {str(key) for doc in documents if isinstance(doc, dict) for key, value in doc.items()
+            if not str(key).startswith("_") and not is_computed(value)}
+
+
+def is_computed(question: object) -> bool:
+    """A computed value (`when: false`): Copier derives it from the answers, nobody sets it."""
+    return isinstance(question, dict) and str(question.get("when", "")).strip().lower() == "false"
 
 
 def remove_stale_worktrees(root: Path) -> None:
