@@ -489,6 +489,16 @@ def test_update_leftovers_are_reported(repo, baseline):
     assert has(new, "02_Architecture/output-serving.md.rej", 0, "update-leftover", "warning"), new
 
 
+def test_a_document_that_is_not_utf8_is_named_before_an_update_drops_its_bytes(repo, baseline):
+    doc = repo / DOC
+    doc.write_bytes(doc.read_bytes() + b"\nD\xe9cision de l'\xe9quipe.\n")  # Latin-1
+    line = doc.read_bytes().count(b"\n")
+    new = new_findings(repo, baseline)
+    assert has(new, DOC, line, "not-utf8", "warning", "dpf.py update"), new
+    assert all(f["severity"] == "warning" for f in new), new  # the commit is not blocked
+    assert doc.read_bytes().endswith(b"D\xe9cision de l'\xe9quipe.\n")  # health never rewrites
+
+
 ANSWERS_BREAKAGE = {
     # name: (how the answers file is broken, what the finding says)
     "deleted": (None, "missing"),

@@ -272,6 +272,21 @@ def check_conflicts(rel: str, data: bytes, out: list[Finding]) -> None:
                            f"unresolved merge conflict marker `{marker}`; resolve the conflict"))
 
 
+def check_encoding(rel: str, data: bytes, out: list[Finding]) -> None:
+    """Copier 9.19 re-applies a team's edits to a template document through a decode that drops
+    every byte that is not UTF-8 (Renovate's bump and `copier update` alike); `dpf.py update`
+    keeps them. Said before the bump, not found missing after it."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        out.append(Finding(rel, line, "warning", "not-utf8",
+                           "holds bytes that are not UTF-8 (e.g. Latin-1); if the template also "
+                           "writes this document, a template update by Renovate or `copier update` "
+                           "drops those bytes from your lines: save the file as UTF-8, or update with "
+                           "`python tools/dpf.py update`, which keeps them"))
+
+
 def check_answers(root: Path, config: Config, products: list[Product], out: list[Finding]) -> None:
     """Answers files Copier and Renovate could not read: caught here, at commit time, instead
     of as a traceback in an update nobody is watching."""
@@ -307,6 +322,7 @@ def run_health(root: Path, config: Config, today: dt.date | None = None) -> tupl
         if rel.lower().endswith(".md"):
             docs[rel] = parse_markdown(rel, data.decode("utf-8", errors="surrogateescape"))
             md_files.append(rel)
+            check_encoding(rel, data, out)
         if rel.endswith((".rej", ".orig")):
             out.append(Finding(rel, 0, "warning", "update-leftover",
                                "leftover of a template update that did not merge cleanly; "
