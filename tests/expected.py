@@ -90,6 +90,7 @@ tools/dpf_lib/versions.py
 dpf.toml
 mkdocs.yml
 requirements-docs.txt
+requirements-docs.lock
 .pre-commit-config.yaml
 .pymarkdown.yml
 .yamllint.yml
@@ -150,7 +151,9 @@ Makefile
 pyproject.toml
 pytest.ini
 requirements.txt
+requirements.lock
 requirements-contract-tools.txt
+requirements-contract-tools.lock
 data/sample/<id>_events.csv
 pipelines/__init__.py
 pipelines/run.py
@@ -192,9 +195,9 @@ transform/tests/assert_fct_<id>_reconciles.sql
 """.split(),
 }
 PIPELINE_ORCHESTRATOR = {
-    "airflow": ["dags/<id>_daily.py", "requirements-orchestrator.txt"],
-    "dagster": ["pipelines/<id>/definitions.py", "requirements-orchestrator.txt"],
-    "prefect": ["flows/<id>_daily.py", "requirements-orchestrator.txt"],
+    "airflow": ["dags/<id>_daily.py", "requirements-orchestrator.txt", "requirements-orchestrator.lock"],
+    "dagster": ["pipelines/<id>/definitions.py", "requirements-orchestrator.txt", "requirements-orchestrator.lock"],
+    "prefect": ["flows/<id>_daily.py", "requirements-orchestrator.txt", "requirements-orchestrator.lock"],
     "none": [],
 }
 
@@ -213,7 +216,7 @@ def pipeline_files(answers: dict) -> set[str]:
     orchestrator = answers.get("orchestrator", DEFAULTS["orchestrator"])
     paths = PIPELINE_FILES + PIPELINE_TRANSFORM[transformer] + PIPELINE_ORCHESTRATOR[orchestrator]
     if warehouse != "duckdb" and transformer != "none":
-        paths = paths + ["requirements-warehouse.txt"]
+        paths = paths + ["requirements-warehouse.txt", "requirements-warehouse.lock"]
     pid = product_id(answers.get("product_slug", DEFAULTS["product_slug"]))
     return {p.replace("<id>", pid) for p in paths}
 
