@@ -17,9 +17,9 @@ import pytest
 from testkit.helpers import ROOT, git, render
 from testkit.ladder import CHOICES, FIXED, path_kinds
 
-# The last commit of main before the refactor was merged (it holds tools/dpf_lib/ and
-# tools/check_docs.py, which the refactor's branch did not).
-BASELINE = "a59fdae"
+# Output changed on purpose after the refactor (the locks, dpf.py fixes): the baseline is the
+# commit that merged the locks. The refactor itself was proven against a59fdae, main before it.
+BASELINE = "459f021"
 
 ANSWERS = ".copier-answers.yml"
 # Lines of the answers file that name the template's source and commit, which differ by
@@ -27,10 +27,7 @@ ANSWERS = ".copier-answers.yml"
 WHERE_FROM = (b"_commit:", b"_src_path:")
 
 # Paths whose bytes may differ from the baseline on purpose, each with the reason.
-MAY_DIFFER: dict[str, str] = {
-    "tools/dpf_lib/update.py": "`update --data` leaves out the computed values copier.yml now has",
-    "tools/dpf_lib/health.py": "`health` warns of a document that is not UTF-8 before an update drops its bytes",
-}
+MAY_DIFFER: dict[str, str] = {}
 
 # Every orchestrator, transformation tool and CI platform, a digit-leading product slug
 # (the module name gets its "p"), the starter pipeline on and off, and the product scope.
