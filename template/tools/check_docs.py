@@ -419,6 +419,8 @@ def looks_like_path(token: str) -> bool:
     token = token.strip("'\"`,;:()")
     if not PATH_RE.match(token) or token.startswith(("-", "http", "www.")) or "//" in token:
         return False
+    if token.startswith(("path/to/", "/path/to/")):
+        return False  # the placeholder convention: the reader puts their own path there
     if "/" not in token:
         return False  # a bare file name could be anywhere (or nowhere in particular)
     last = token.rstrip("/").rsplit("/", 1)[-1]
