@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from testkit.helpers import git
+import copier
+import yaml
+
 from testkit.ladder import FIXED, conflict_markers, copier_cli
 
 
@@ -26,14 +28,21 @@ def edit(path: Path, line: str) -> str:
 
 
 def conflicting_edit(src: Path, project: Path, old: str, new: str) -> str:
-    """Rewrite, in the project's README.md, a line that release `new` changes too (read from
-    the template's own diff: a line without Jinja renders as it is): a true conflict for the
-    root's update. Returns the team's line."""
-    diff = git(src, "diff", old, new, "--", "template/README.md.jinja").split("\n")
+    """Rewrite, in the project's README.md, a line that release `new` really changes: a line of
+    the project's README (rendered from `old`) that a render of `new` with the same answers no
+    longer has. A true conflict for the root's update. Returns the team's line.
+    (A line whose template source changed may still render the same, e.g. a word moved into a
+    macro, so the template's diff alone is not enough.)"""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    fresh = project.parent / f"{project.name}-render-of-{new}"
+    if not fresh.exists():
+        copier.run_copy(str(src), fresh, vcs_ref=new, data=data, defaults=True, quiet=True, unsafe=False)
+    later = set((fresh / "README.md").read_text().split("\n"))
     readme = project / "README.md"
     text = readme.read_text()
-    line = next(l[1:] for l in diff if l.startswith("-") and not l.startswith("---") and len(l) > 20
-                and "{{" not in l and "{%" not in l and text.count(l[1:] + "\n") == 1)
+    line = next(l for l in text.split("\n")
+                if len(l) > 20 and l not in later and text.count(l + "\n") == 1 and not l.startswith(("#", "|", "```")))
     mine = f"Our wording, agreed with the board: {line}"
     readme.write_text(text.replace(line + "\n", mine + "\n"))
     return mine
