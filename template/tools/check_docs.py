@@ -305,20 +305,14 @@ def bound_names(node: ast.stmt) -> set[str]:
 
 
 def listed_files(root: Path) -> list[str]:
-    """Files git tracks plus untracked ones it does not ignore (as tools/dpf.py walks them)."""
-    try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                                cwd=root, capture_output=True)
-    except OSError:
-        raise CheckError("git is needed to list the repository's files") from None
-    if listed.returncode != 0:
-        raise CheckError(f"{root} is not inside a git work tree: {listed.stderr.decode(errors='replace').strip()}")
-    files = []
-    for raw in listed.stdout.split(b"\0"):
-        rel = os.fsdecode(raw)
-        if rel and (root / rel).is_file() and not any(p in SKIP_DIRS for p in rel.split("/")[:-1]):
-            files.append(rel)
-    return sorted(set(files))
+    """The files tools/dpf.py walks (tracked plus untracked ones git does not ignore)."""
+    from dpf_lib.health import git_listed_files  # beside this file: tools/ is on the path
+
+    listed = git_listed_files(root)
+    if listed is None:
+        raise CheckError(f"{root} is not inside a git work tree (or git is missing)")
+    return [rel for rel in listed
+            if (root / rel).is_file() and not any(p in SKIP_DIRS for p in rel.split("/")[:-1])]
 
 
 def read_make_targets(makefile: Path) -> set[str]:
