@@ -393,3 +393,99 @@ def test_tool_settings_a_document_names_exist(tmp_path):
         "09_Area/tools.md:21: `-m orders.definitions`: no module orders.definitions in this repository",
     ]
     assert (result["blocks"]["passed"], result["blocks"]["checked"]) == (1, 3)
+
+
+# ---------------------------------------------------------------------------
+#  Excerpts, Dockerfiles and `dpf.py check-docs` (crafted trees)
+# ---------------------------------------------------------------------------
+WORKFLOW = ("name: checks\njobs:\n  pipeline:\n    steps:\n      - uses: actions/checkout@v6\n"
+            "      - run: make run\n      - run: make test\n")
+
+
+def excerpt(path: str, body: str, lang: str = "yaml") -> str:
+    return f"# Doc\n\n<!-- excerpt: {path} -->\n```{lang}\n{body.rstrip()}\n```\n"
+
+
+def excerpt_failures(tmp_path, body: str, path: str = ".github/workflows/checks.yml") -> tuple[list[str], dict]:
+    files = {**BASE, ".github/workflows/checks.yml": WORKFLOW, "06_Area/ci.md": excerpt(path, body)}
+    result = check_docs.check(make_tree(tmp_path, files))
+    return failures_of(result), result
+
+
+def test_an_excerpt_whose_lines_are_in_the_file_passes(tmp_path):
+    failures, result = excerpt_failures(tmp_path, "jobs:\n  pipeline:\n    steps:   \n\n      - run: make run\n")
+    assert failures == []
+    assert result["languages"]["excerpt"] == {"checked": 1, "passed": 1, "illustrative": 0}
+    assert (result["blocks"]["checked"], result["blocks"]["passed"]) == (1, 1)
+
+
+def test_an_excerpt_may_leave_lines_out_with_elisions(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "name: checks\n# ...\n      - run: make run\n...\n      - run: make test\n")
+    assert failures == []
+
+
+def test_an_excerpt_out_of_order_or_reindented_fails_on_its_first_wrong_line(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "jobs:\n      - run: make test\n      - run: make run\n")
+    assert failures == ["06_Area/ci.md:4: excerpt line 3 `- run: make run`: not after line 7 of "
+                        ".github/workflows/checks.yml (it comes earlier: out of order)"]
+    failures, _ = excerpt_failures(tmp_path / "indent", "jobs:\n  - run: make run\n")  # YAML indentation counts
+    assert failures == ["06_Area/ci.md:4: excerpt line 2 `- run: make run`: not in .github/workflows/checks.yml"]
+
+
+def test_an_excerpt_of_a_missing_file_fails(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "name: checks\n", path=".gitlab-ci.yml")
+    assert failures == ["06_Area/ci.md:4: excerpt of `.gitlab-ci.yml`: no such file in this repository"]
+
+
+def test_an_excerpt_of_a_makefile_may_indent_its_recipes_with_spaces(tmp_path):
+    files = {**BASE, "06_Area/make.md": excerpt("Makefile", "run:\n    @echo run\n", lang="make")}
+    assert failures_of(check_docs.check(make_tree(tmp_path, files))) == []
+
+
+def test_dockerfile_blocks_copy_what_exists_and_run_what_the_repository_has(tmp_path):
+    dockerfile = ("FROM python:3.11-slim AS base\n"
+                  "COPY --chown=app pipelines/ ./pipelines/\n"
+                  "COPY tools/*.py Makefile /app/\n"
+                  "COPY --from=base /usr/lib /usr/lib\n"
+                  "ADD https://example.com/x.tar.gz /tmp/\n"
+                  "RUN make run && \\\n    python -m pipelines.orders.load\n"
+                  "# a comment\n"
+                  'CMD ["make", "run"]\n')
+    good = make_tree(tmp_path / "good", {**BASE, "06_Area/docker.md": doc(("dockerfile", dockerfile))})
+    result = check_docs.check(good)
+    assert failures_of(result) == []
+    assert result["languages"]["dockerfile"] == {"checked": 1, "passed": 1, "illustrative": 0}
+    bad = dockerfile.replace("pipelines/ ./", "src/ ./").replace("tools/*.py", "tools/*.sh") \
+        .replace("make run &&", "make deploy &&")
+    root = make_tree(tmp_path / "bad", {**BASE, "06_Area/docker.md": doc(("dockerfile", bad))})
+    assert failures_of(check_docs.check(root)) == [
+        "06_Area/docker.md:5: `COPY src/`: no such path in this repository",
+        "06_Area/docker.md:6: `COPY tools/*.sh`: no such path in this repository",
+        "06_Area/docker.md:9: `make deploy`: the Makefile has no target `deploy`",
+    ]
+
+
+DPF = ROOT / "template" / "tools"
+
+
+def dpf_check_docs(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python tools/dpf.py check-docs` as a repository runs it, on its own tools/."""
+    return subprocess.run([sys.executable, "tools/dpf.py", "check-docs", *args], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_dpf_check_docs_exit_codes_and_its_flags_documented(tmp_path):
+    files = {**BASE, "02_Area/ok.md": doc(("yaml", "ok: 1\n"), ("bash", "python tools/dpf.py check-docs --parse-only --min 95\n"))}
+    for source in [DPF / "dpf.py", DPF / "check_docs.py", *(DPF / "dpf_lib").glob("*.py")]:
+        files[str(source.relative_to(DPF.parent))] = source.read_text()
+    root = make_tree(tmp_path, files)
+    passing = dpf_check_docs(root, "--parse-only")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "blocks: 2/2 runnable" in passing.stdout  # its own command line, documented, is checked too
+    (root / "02_Area/ok.md").write_text(doc(("yaml", "ok: [\n"), ("yaml", "ok: 1\n")))
+    failing = dpf_check_docs(root, "--json")
+    assert failing.returncode == 1 and json.loads(failing.stdout)["blocks"]["runnable_percent"] == 50.0
+    assert dpf_check_docs(root, "--min", "50").returncode == 0
+    (root / "02_Area/ok.md").write_text(doc(("sql", "select 1")))
+    missing = dpf_check_docs(root)  # no DuckDB file built yet
+    assert missing.returncode == 2 and "build it first with `make run`" in missing.stderr
