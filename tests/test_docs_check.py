@@ -489,3 +489,76 @@ def test_dpf_check_docs_exit_codes_and_its_flags_documented(tmp_path):
     (root / "02_Area/ok.md").write_text(doc(("sql", "select 1")))
     missing = dpf_check_docs(root)  # no DuckDB file built yet
     assert missing.returncode == 2 and "build it first with `make run`" in missing.stderr
+
+
+# ---------------------------------------------------------------------------
+#  The generated CI, Makefile and pre-commit run it (renders of only those files)
+# ---------------------------------------------------------------------------
+CHECK_FILES = ["*", "!.github/", "!.github/**", "!.gitlab-ci.yml", "!.pre-commit-config.yaml", "!Makefile",
+               "!requirements*", "!tools/", "!tools/**"]
+
+
+def render_check_files(template_repo, dst: Path, answers: dict) -> Path:
+    """Copier's own render of the files that run the check (the rest excluded: a second, not four)."""
+    import copier
+
+    src, info = template_repo
+    copier.run_copy(str(src), str(dst), data={**FIXED, **answers}, defaults=True, vcs_ref=info["head"],
+                    quiet=True, exclude=CHECK_FILES)
+    return dst
+
+
+def ci_jobs(project: Path) -> dict[str, list[str]]:
+    """Each CI job's shell commands, GitHub's or GitLab's, from the parsed YAML."""
+    import yaml
+
+    if (project / ".gitlab-ci.yml").exists():
+        config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+        return {name: job["script"] for name, job in config.items() if isinstance(job, dict) and "script" in job}
+    workflow = yaml.safe_load((project / ".github/workflows/checks.yml").read_text())
+    return {name: [step["run"] for step in job["steps"] if "run" in step] for name, job in workflow["jobs"].items()}
+
+
+def check_docs_hook(project: Path) -> dict:
+    import yaml
+
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    return next(hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == "check-docs")
+
+
+@pytest.mark.parametrize("answers", [{}, {"ci_platform": "gitlab"}], ids=["github", "gitlab"])
+def test_generated_ci_runs_make_run_then_the_check_beside_the_other_jobs(template_repo, tmp_path, answers):
+    project = render_check_files(template_repo, tmp_path / "repo", answers)
+    jobs = ci_jobs(project)
+    assert jobs["check-docs"] == ["make run", "make check-docs"]
+    assert {"conflict-markers", "docs", "contracts", "pipeline"} <= set(jobs)  # alongside, never instead
+    # make check-docs: the warehouse first, then the check's own lock, then the check at 95%.
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "check-docs"], cwd=project,
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    order = [next(n for n, line in enumerate(lines) if what in line) for what in (
+        "-m pipelines.run", "-r requirements-check-docs.lock", "tools/dpf.py check-docs --min 95")]
+    assert order == sorted(order), dry.stdout
+
+
+def test_pre_commit_parses_the_documents_examples_when_one_changes(template_repo, tmp_path):
+    project = render_check_files(template_repo, tmp_path / "repo", {})
+    hook = check_docs_hook(project)
+    assert hook["entry"] == "python tools/dpf.py check-docs --parse-only"
+    assert hook["types"] == ["markdown"] and hook["pass_filenames"] is False
+    # The hook's sqlglot is the one tools/requirements-check-docs.txt pins (and its lock).
+    pin = next(line for line in (project / "tools/requirements-check-docs.txt").read_text().splitlines()
+               if line.startswith("sqlglot=="))
+    assert pin in hook["additional_dependencies"]
+    assert pin in (project / "requirements-check-docs.lock").read_text()
+
+
+def test_without_the_starter_pipeline_ci_checks_the_documents_through_the_hook(template_repo, tmp_path):
+    """No Makefile and no warehouse: the docs job's pre-commit run parses the examples."""
+    project = render_check_files(template_repo, tmp_path / "repo", {"starter_pipeline": False})
+    assert not (project / "Makefile").exists()
+    jobs = ci_jobs(project)
+    assert "check-docs" not in jobs and not any("make " in c for commands in jobs.values() for c in commands)
+    assert any(c.startswith("pre-commit run --all-files") for c in jobs["docs"])
+    assert check_docs_hook(project)["entry"] == "python tools/dpf.py check-docs --parse-only"
