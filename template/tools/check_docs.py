@@ -98,9 +98,9 @@ KINDS = {"sql": SQL, "python": PYTHON, "py": PYTHON, "yaml": DATA, "yml": DATA, 
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake",
             "bigquery": "bigquery", "databricks": "databricks", "redshift": "redshift"}
 BLOCK_TIMEOUT = 20  # seconds per SQL block, then DuckDB is interrupted
-INSTALL_HINT = ("install what the check needs where the pipeline runs: "
-                ".venv/bin/python -m pip install -r tools/requirements-check-docs.txt "
-                "(then run .venv/bin/python tools/check_docs.py)")
+INSTALL_HINT = ("install what the check needs where the pipeline runs: `make check-docs` does it from "
+                "its lock, or .venv/bin/python -m pip install -r tools/requirements-check-docs.txt "
+                "(then run .venv/bin/python tools/dpf.py check-docs)")
 
 
 class CheckError(Exception):
