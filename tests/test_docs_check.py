@@ -243,9 +243,9 @@ def install_checker(project: Path) -> Path:
 
 
 def run_check(python: Path, project: Path, *args: str, tool: Path | None = None) -> dict:
-    """The check as the repository runs it (its own tools/check_docs.py unless `tool` is given)."""
-    tool = tool or project / "tools/check_docs.py"
-    run = subprocess.run([str(python), str(tool), "--root", str(project), "--json", *args],
+    """The check as the repository runs it, `python tools/dpf.py check-docs` (or `tool` alone)."""
+    command = [str(tool)] if tool else [str(project / "tools/dpf.py"), "check-docs"]
+    run = subprocess.run([str(python), *command, "--root", str(project), "--json", *args],
                          cwd=project, env=clean_env(), capture_output=True, text=True, timeout=900)
     assert run.returncode in (0, 1), run.stderr  # 2 would mean the check could not run
     result = json.loads(run.stdout)
