@@ -449,6 +449,7 @@ def test_dockerfile_blocks_copy_what_exists_and_run_what_the_repository_has(tmp_
                   "COPY --from=base /usr/lib /usr/lib\n"
                   "ADD https://example.com/x.tar.gz /tmp/\n"
                   "RUN make run && \\\n    python -m pipelines.orders.load\n"
+                  "RUN --mount=type=cache,target=/root/.cache make test\n"
                   "# a comment\n"
                   'CMD ["make", "run"]\n')
     good = make_tree(tmp_path / "good", {**BASE, "06_Area/docker.md": doc(("dockerfile", dockerfile))})
@@ -456,12 +457,13 @@ def test_dockerfile_blocks_copy_what_exists_and_run_what_the_repository_has(tmp_
     assert failures_of(result) == []
     assert result["languages"]["dockerfile"] == {"checked": 1, "passed": 1, "illustrative": 0}
     bad = dockerfile.replace("pipelines/ ./", "src/ ./").replace("tools/*.py", "tools/*.sh") \
-        .replace("make run &&", "make deploy &&")
+        .replace("make run &&", "make deploy &&").replace("make test", "make tests")
     root = make_tree(tmp_path / "bad", {**BASE, "06_Area/docker.md": doc(("dockerfile", bad))})
     assert failures_of(check_docs.check(root)) == [
         "06_Area/docker.md:5: `COPY src/`: no such path in this repository",
         "06_Area/docker.md:6: `COPY tools/*.sh`: no such path in this repository",
         "06_Area/docker.md:9: `make deploy`: the Makefile has no target `deploy`",
+        "06_Area/docker.md:11: `make tests`: the Makefile has no target `tests`",  # after RUN's own options
     ]
 
 

@@ -761,11 +761,14 @@ def docker_sources(args: str) -> list[str] | None:
         except ValueError:
             words = args.split()
     else:
-        words = shlex.split(args, posix=True) if args.count('"') % 2 == 0 else args.split()
+        try:
+            words = shlex.split(args, posix=True)
+        except ValueError:  # an unclosed quote
+            words = args.split()
     if any(w.startswith("--from") for w in words):
         return None
     paths = [w for w in words if not w.startswith("--")]
-    return paths[:-1]  # the last one is the destination
+    return [p for p in paths[:-1] if not p.startswith("<<")]  # the last is the destination; <<EOF a heredoc
 
 
 def check_dockerfile(block: Block, repo: Repo) -> list[Failure]:
@@ -781,6 +784,7 @@ def check_dockerfile(block: Block, repo: Repo) -> list[Failure]:
                     failures.append(Failure(block.path, line, "reference",
                                             f"`{instruction} {source}`: no such path in this repository"))
         elif instruction == "RUN":
+            args = re.sub(r"^(--\S+\s+)+", "", args)  # RUN --mount=... --network=...: options of the build
             if args.startswith("["):
                 try:
                     commands = [(0, [str(w) for w in json.loads(args)])]
