@@ -165,9 +165,9 @@ class Repo:
 
     def context_has(self, source: str) -> bool:
         """A COPY/ADD source, relative to the repository root (the build context); globs allowed."""
-        rel = posix_join("", source.removeprefix("./"))
-        if source.strip("./") == "":
+        if source.rstrip("/") in (".", ""):
             return True  # the whole context
+        rel = posix_join("", source.removeprefix("./"))
         if not rel:
             return False  # outside the context
         if any(ch in rel for ch in "*?["):
