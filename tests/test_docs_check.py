@@ -1,7 +1,9 @@
 """tools/check_docs.py, the executable-documentation check a generated repository ships.
 
 First the checker itself, on small Markdown trees made here (no render): each kind of block
-it checks, the illustrative marker, the figures and the exit codes. Then the check on real
+it checks, the illustrative and excerpt markers, the figures and the exit codes, also through
+`python tools/dpf.py check-docs`; then the files that run it in a repository (CI, Makefile,
+pre-commit), rendered alone by Copier. Then the check on real
 renders: the default stack with `make run` executed (its SQL runs against the DuckDB file),
 and other stacks whose SQL is parsed with sqlglot. Today's documents score low (issue 12
 rewrites them): those tests assert the figure is computed and does not fall below a floor.
