@@ -67,7 +67,8 @@ def combinations() -> list[dict]:
 def render(answers: dict, dst: Path) -> list[str]:
     """Render the working tree; returns the lock files the render has."""
     # A render includes its locks: a combination never compiled before starts from empty ones.
-    expected = ["requirements.lock", "requirements-contract-tools.lock", "requirements-docs.lock"]
+    expected = ["requirements.lock", "requirements-contract-tools.lock", "requirements-check-docs.lock",
+                "requirements-docs.lock"]
     if answers["orchestrator"] != "none":
         expected.append("requirements-orchestrator.lock")
     if answers["warehouse"] != "duckdb" and answers["transformation_tool"] != "none":

@@ -255,6 +255,8 @@ def expected_files(answers: dict | None = None, release: str = "head") -> set[st
         paths.update(pipeline_files(answers))
     if release == "head":
         paths.update(DOCS_CHECK)
+        if pipeline_files(answers):
+            paths.add("requirements-check-docs.lock")  # what make check-docs installs
     return paths
 
 

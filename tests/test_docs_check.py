@@ -1,7 +1,9 @@
 """tools/check_docs.py, the executable-documentation check a generated repository ships.
 
 First the checker itself, on small Markdown trees made here (no render): each kind of block
-it checks, the illustrative marker, the figures and the exit codes. Then the check on real
+it checks, the illustrative and excerpt markers, the figures and the exit codes, also through
+`python tools/dpf.py check-docs`; then the files that run it in a repository (CI, Makefile,
+pre-commit), rendered alone by Copier. Then the check on real
 renders: the default stack with `make run` executed (its SQL runs against the DuckDB file),
 and other stacks whose SQL is parsed with sqlglot. Today's documents score low (issue 12
 rewrites them): those tests assert the figure is computed and does not fall below a floor.
@@ -243,9 +245,9 @@ def install_checker(project: Path) -> Path:
 
 
 def run_check(python: Path, project: Path, *args: str, tool: Path | None = None) -> dict:
-    """The check as the repository runs it (its own tools/check_docs.py unless `tool` is given)."""
-    tool = tool or project / "tools/check_docs.py"
-    run = subprocess.run([str(python), str(tool), "--root", str(project), "--json", *args],
+    """The check as the repository runs it, `python tools/dpf.py check-docs` (or `tool` alone)."""
+    command = [str(tool)] if tool else [str(project / "tools/dpf.py"), "check-docs"]
+    run = subprocess.run([str(python), *command, "--root", str(project), "--json", *args],
                          cwd=project, env=clean_env(), capture_output=True, text=True, timeout=900)
     assert run.returncode in (0, 1), run.stderr  # 2 would mean the check could not run
     result = json.loads(run.stdout)
@@ -393,3 +395,174 @@ def test_tool_settings_a_document_names_exist(tmp_path):
         "09_Area/tools.md:21: `-m orders.definitions`: no module orders.definitions in this repository",
     ]
     assert (result["blocks"]["passed"], result["blocks"]["checked"]) == (1, 3)
+
+
+# ---------------------------------------------------------------------------
+#  Excerpts, Dockerfiles and `dpf.py check-docs` (crafted trees)
+# ---------------------------------------------------------------------------
+WORKFLOW = ("name: checks\njobs:\n  pipeline:\n    steps:\n      - uses: actions/checkout@v6\n"
+            "      - run: make run\n      - run: make test\n")
+
+
+def excerpt(path: str, body: str, lang: str = "yaml") -> str:
+    return f"# Doc\n\n<!-- excerpt: {path} -->\n```{lang}\n{body.rstrip()}\n```\n"
+
+
+def excerpt_failures(tmp_path, body: str, path: str = ".github/workflows/checks.yml") -> tuple[list[str], dict]:
+    files = {**BASE, ".github/workflows/checks.yml": WORKFLOW, "06_Area/ci.md": excerpt(path, body)}
+    result = check_docs.check(make_tree(tmp_path, files))
+    return failures_of(result), result
+
+
+def test_an_excerpt_whose_lines_are_in_the_file_passes(tmp_path):
+    failures, result = excerpt_failures(tmp_path, "jobs:\n  pipeline:\n    steps:   \n\n      - run: make run\n")
+    assert failures == []
+    assert result["languages"]["excerpt"] == {"checked": 1, "passed": 1, "illustrative": 0}
+    assert (result["blocks"]["checked"], result["blocks"]["passed"]) == (1, 1)
+
+
+def test_an_excerpt_may_leave_lines_out_with_elisions(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "name: checks\n# ...\n      - run: make run\n...\n      - run: make test\n")
+    assert failures == []
+
+
+def test_an_excerpt_out_of_order_or_reindented_fails_on_its_first_wrong_line(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "jobs:\n      - run: make test\n      - run: make run\n")
+    assert failures == ["06_Area/ci.md:4: excerpt line 3 `- run: make run`: not after line 7 of "
+                        ".github/workflows/checks.yml (it comes earlier: out of order)"]
+    failures, _ = excerpt_failures(tmp_path / "indent", "jobs:\n  - run: make run\n")  # YAML indentation counts
+    assert failures == ["06_Area/ci.md:4: excerpt line 2 `- run: make run`: not in .github/workflows/checks.yml"]
+
+
+def test_an_excerpt_of_a_missing_file_fails(tmp_path):
+    failures, _ = excerpt_failures(tmp_path, "name: checks\n", path=".gitlab-ci.yml")
+    assert failures == ["06_Area/ci.md:4: excerpt of `.gitlab-ci.yml`: no such file in this repository"]
+
+
+def test_an_excerpt_of_a_makefile_may_indent_its_recipes_with_spaces(tmp_path):
+    files = {**BASE, "06_Area/make.md": excerpt("Makefile", "run:\n    @echo run\n", lang="make")}
+    assert failures_of(check_docs.check(make_tree(tmp_path, files))) == []
+
+
+def test_dockerfile_blocks_copy_what_exists_and_run_what_the_repository_has(tmp_path):
+    dockerfile = ("FROM python:3.11-slim AS base\n"
+                  "COPY --chown=app pipelines/ ./pipelines/\n"
+                  "COPY tools/*.py Makefile /app/\n"
+                  "COPY --from=base /usr/lib /usr/lib\n"
+                  "ADD https://example.com/x.tar.gz /tmp/\n"
+                  "RUN make run && \\\n    python -m pipelines.orders.load\n"
+                  "RUN --mount=type=cache,target=/root/.cache make test\n"
+                  "# a comment\n"
+                  'CMD ["make", "run"]\n')
+    good = make_tree(tmp_path / "good", {**BASE, "06_Area/docker.md": doc(("dockerfile", dockerfile))})
+    result = check_docs.check(good)
+    assert failures_of(result) == []
+    assert result["languages"]["dockerfile"] == {"checked": 1, "passed": 1, "illustrative": 0}
+    bad = dockerfile.replace("pipelines/ ./", "src/ ./").replace("tools/*.py", "tools/*.sh") \
+        .replace("make run &&", "make deploy &&").replace("make test", "make tests")
+    root = make_tree(tmp_path / "bad", {**BASE, "06_Area/docker.md": doc(("dockerfile", bad))})
+    assert failures_of(check_docs.check(root)) == [
+        "06_Area/docker.md:5: `COPY src/`: no such path in this repository",
+        "06_Area/docker.md:6: `COPY tools/*.sh`: no such path in this repository",
+        "06_Area/docker.md:9: `make deploy`: the Makefile has no target `deploy`",
+        "06_Area/docker.md:11: `make tests`: the Makefile has no target `tests`",  # after RUN's own options
+    ]
+
+
+DPF = ROOT / "template" / "tools"
+
+
+def dpf_check_docs(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python tools/dpf.py check-docs` as a repository runs it, on its own tools/."""
+    return subprocess.run([sys.executable, "tools/dpf.py", "check-docs", *args], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_dpf_check_docs_exit_codes_and_its_flags_documented(tmp_path):
+    files = {**BASE, "02_Area/ok.md": doc(("yaml", "ok: 1\n"), ("bash", "python tools/dpf.py check-docs --parse-only --min 95\n"))}
+    for source in [DPF / "dpf.py", DPF / "check_docs.py", *(DPF / "dpf_lib").glob("*.py")]:
+        files[str(source.relative_to(DPF.parent))] = source.read_text()
+    root = make_tree(tmp_path, files)
+    passing = dpf_check_docs(root, "--parse-only")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "blocks: 2/2 runnable" in passing.stdout  # its own command line, documented, is checked too
+    (root / "02_Area/ok.md").write_text(doc(("yaml", "ok: [\n"), ("yaml", "ok: 1\n")))
+    failing = dpf_check_docs(root, "--json")
+    assert failing.returncode == 1 and json.loads(failing.stdout)["blocks"]["runnable_percent"] == 50.0
+    assert dpf_check_docs(root, "--min", "50").returncode == 0
+    (root / "02_Area/ok.md").write_text(doc(("sql", "select 1")))
+    missing = dpf_check_docs(root)  # no DuckDB file built yet
+    assert missing.returncode == 2 and "build it first with `make run`" in missing.stderr
+
+
+# ---------------------------------------------------------------------------
+#  The generated CI, Makefile and pre-commit run it (renders of only those files)
+# ---------------------------------------------------------------------------
+CHECK_FILES = ["*", "!.github/", "!.github/**", "!.gitlab-ci.yml", "!.pre-commit-config.yaml", "!Makefile",
+               "!requirements*", "!tools/", "!tools/**"]
+
+
+def render_check_files(template_repo, dst: Path, answers: dict) -> Path:
+    """Copier's own render of the files that run the check (the rest excluded: a second, not four)."""
+    import copier
+
+    src, info = template_repo
+    copier.run_copy(str(src), str(dst), data={**FIXED, **answers}, defaults=True, vcs_ref=info["head"],
+                    quiet=True, exclude=CHECK_FILES)
+    return dst
+
+
+def ci_jobs(project: Path) -> dict[str, list[str]]:
+    """Each CI job's shell commands, GitHub's or GitLab's, from the parsed YAML."""
+    import yaml
+
+    if (project / ".gitlab-ci.yml").exists():
+        config = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+        return {name: job["script"] for name, job in config.items() if isinstance(job, dict) and "script" in job}
+    workflow = yaml.safe_load((project / ".github/workflows/checks.yml").read_text())
+    return {name: [step["run"] for step in job["steps"] if "run" in step] for name, job in workflow["jobs"].items()}
+
+
+def check_docs_hook(project: Path) -> dict:
+    import yaml
+
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    return next(hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == "check-docs")
+
+
+@pytest.mark.parametrize("answers", [{}, {"ci_platform": "gitlab"}], ids=["github", "gitlab"])
+def test_generated_ci_runs_make_run_then_the_check_beside_the_other_jobs(template_repo, tmp_path, answers):
+    project = render_check_files(template_repo, tmp_path / "repo", answers)
+    jobs = ci_jobs(project)
+    assert jobs["check-docs"] == ["make run", "make check-docs"]
+    assert {"conflict-markers", "docs", "contracts", "pipeline"} <= set(jobs)  # alongside, never instead
+    # make check-docs: the warehouse first, then the check's own lock, then the check at 95%.
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "check-docs"], cwd=project,
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    order = [next(n for n, line in enumerate(lines) if what in line) for what in (
+        "-m pipelines.run", "-r requirements-check-docs.lock", "tools/dpf.py check-docs --min 95")]
+    assert order == sorted(order), dry.stdout
+
+
+def test_pre_commit_parses_the_documents_examples_when_one_changes(template_repo, tmp_path):
+    project = render_check_files(template_repo, tmp_path / "repo", {})
+    hook = check_docs_hook(project)
+    assert hook["entry"] == "python tools/dpf.py check-docs --parse-only"
+    assert hook["types"] == ["markdown"] and hook["pass_filenames"] is False
+    # The hook's sqlglot is the one tools/requirements-check-docs.txt pins (and its lock).
+    pin = next(line for line in (project / "tools/requirements-check-docs.txt").read_text().splitlines()
+               if line.startswith("sqlglot=="))
+    assert pin in hook["additional_dependencies"]
+    assert pin in (project / "requirements-check-docs.lock").read_text()
+
+
+def test_without_the_starter_pipeline_ci_checks_the_documents_through_the_hook(template_repo, tmp_path):
+    """No Makefile and no warehouse: the docs job's pre-commit run parses the examples."""
+    project = render_check_files(template_repo, tmp_path / "repo", {"starter_pipeline": False})
+    assert not (project / "Makefile").exists()
+    jobs = ci_jobs(project)
+    assert "check-docs" not in jobs and not any("make " in c for commands in jobs.values() for c in commands)
+    assert any(c.startswith("pre-commit run --all-files") for c in jobs["docs"])
+    assert check_docs_hook(project)["entry"] == "python tools/dpf.py check-docs --parse-only"

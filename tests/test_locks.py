@@ -109,8 +109,9 @@ def rendered_locks(project: Path) -> list[str]:
 
 def test_a_render_gets_the_locks_of_its_answers_byte_for_byte(default_render):
     answers = {"transformation_tool": "dbt", "orchestrator": "airflow", "warehouse": "duckdb"}
-    assert rendered_locks(default_render) == ["requirements-contract-tools.lock", "requirements-docs.lock",
-                                              "requirements-orchestrator.lock", "requirements.lock"]
+    assert rendered_locks(default_render) == ["requirements-check-docs.lock", "requirements-contract-tools.lock",
+                                              "requirements-docs.lock", "requirements-orchestrator.lock",
+                                              "requirements.lock"]
     for name in rendered_locks(default_render):
         assert (default_render / name).read_bytes() == lock_script.stored_path(name, answers).read_bytes(), name
 
@@ -123,7 +124,7 @@ def test_each_lock_pins_every_requirement_of_its_inputs(default_render):
 
 def test_every_shipped_lock_has_a_header_renovate_can_rerun():
     stored = sorted((ROOT / "locks").rglob("*.lock"))
-    names = ("requirements.lock", "requirements-contract-tools.lock", "requirements-docs.lock",
+    names = ("requirements.lock", "requirements-contract-tools.lock", "requirements-check-docs.lock", "requirements-docs.lock",
              "requirements-orchestrator.lock", "requirements-warehouse.lock")
     needed = {lock_script.stored_path(name, answers) for answers in lock_script.combinations() for name in names}
     needed = {path for path in needed if "-duckdb" not in path.parent.name and "-none" not in path.parent.name}

@@ -20,6 +20,20 @@ It reads the Markdown documents git tracks (README.md and the numbered areas, 01
     ```bash / ```sh / ```console   every make target, repository path, `python -m` module and
                flag of the repository's own tools (tools/*.py, python -m pipelines.run) exists;
                a shell block that names none of these is not counted
+    ```dockerfile   every COPY/ADD source (globs allowed; not --from=, not URLs) exists in
+               the repository, the build context; RUN lines are checked like shell lines
+
+A block of any language that quotes a file of the repository says so on the line before
+its fence:
+
+    <!-- excerpt: .github/workflows/checks.yml -->
+
+Its lines must then appear in that file (the path is from the repository root) in the same
+order, which keeps a quoted CI job, Makefile rule or hook true to the real file. Blank lines
+are ignored, and so are lines that are only `...` or `# ...`, which mark what the quote
+leaves out; each line is compared without its trailing whitespace, but with its indentation
+(a line the file indents with tabs may be indented with spaces in the document). The block
+fails on the first line not found in order, or when the file does not exist.
 
 The same references in inline code (`make run`, `transform/models/...`) are checked too and
 counted apart. A block that is deliberately illustrative (a sketch for another warehouse, a
@@ -35,10 +49,16 @@ percentage; the command fails (exit 1) below --min (default 95) or above the ill
 limit; exit 2 when something needed is missing (duckdb, sqlglot, PyYAML, the DuckDB file).
 
 Run it where the pipeline is installed (duckdb's version must be the one that wrote the file):
+`make check-docs` builds the warehouse (make run), installs what the check needs from its lock
+and runs it. By hand, the same through dpf.py or this file alone:
 
     make run
     .venv/bin/python -m pip install -r tools/requirements-check-docs.txt
-    .venv/bin/python tools/check_docs.py [--json] [--min 95] [--max-illustrative 10]
+    .venv/bin/python tools/dpf.py check-docs [--json] [--min 95] [--max-illustrative 10]
+    .venv/bin/python tools/check_docs.py [the same options]
+
+With --parse-only no warehouse is needed (the SQL is parsed, not run): the pre-commit hook
+runs it that way on every commit that changes a Markdown file.
 
 Settings (optional) in dpf.toml, section [docs]: database = "path/to/file.duckdb" (default: the
 Makefile's DATABASE), dialect = "snowflake" (default: the warehouse answer).
@@ -48,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -62,21 +83,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = "<!-- illustrative -->"
+EXCERPT_RE = re.compile(r"^<!--\s*excerpt:\s*(\S+)\s*-->$")
+ELISION_RE = re.compile(r"^\s*(#\s*)?\.\.\.\s*$")  # `...` or `# ...`: lines left out of a quote
 CONFIG_FILE = "dpf.toml"
 ANSWERS_FILE = ".copier-answers.yml"
 DOCUMENT_RE = re.compile(r"^(README\.md|\d\d_[^/]+/.+\.md)$")
 # Folders whose files are never documents (docs/ holds the site's symlinks to the areas).
 SKIP_DIRS = frozenset({"docs", "site", ".venv", ".venv-docs", "node_modules", "target", "dbt_packages"})
 FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
-SQL, PYTHON, DATA, SHELL = "sql", "python", "data", "shell"
+SQL, PYTHON, DATA, SHELL, DOCKER, EXCERPT = "sql", "python", "data", "shell", "docker", "excerpt"
 KINDS = {"sql": SQL, "python": PYTHON, "py": PYTHON, "yaml": DATA, "yml": DATA, "json": DATA,
-         "toml": DATA, "bash": SHELL, "sh": SHELL, "shell": SHELL, "console": SHELL, "zsh": SHELL}
+         "toml": DATA, "bash": SHELL, "sh": SHELL, "shell": SHELL, "console": SHELL, "zsh": SHELL,
+         "dockerfile": DOCKER, "docker": DOCKER}
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake",
             "bigquery": "bigquery", "databricks": "databricks", "redshift": "redshift"}
 BLOCK_TIMEOUT = 20  # seconds per SQL block, then DuckDB is interrupted
-INSTALL_HINT = ("install what the check needs where the pipeline runs: "
-                ".venv/bin/python -m pip install -r tools/requirements-check-docs.txt "
-                "(then run .venv/bin/python tools/check_docs.py)")
+INSTALL_HINT = ("install what the check needs where the pipeline runs: `make check-docs` does it from "
+                "its lock, or .venv/bin/python -m pip install -r tools/requirements-check-docs.txt "
+                "(then run .venv/bin/python tools/dpf.py check-docs)")
 
 
 class CheckError(Exception):
@@ -91,6 +115,7 @@ class Block:
     text: str
     illustrative: bool
     data: list | None = None  # what a yaml block parsed to
+    excerpt: str | None = None  # the repository file the block quotes (excerpt marker)
 
 
 @dataclass
@@ -137,6 +162,18 @@ class Repo:
         if any(f.endswith(suffix) for f in self.file_set) or any(d.endswith(suffix) for d in self.dirs):
             return True
         return self.build_output(rel)
+
+    def context_has(self, source: str) -> bool:
+        """A COPY/ADD source, relative to the repository root (the build context); globs allowed."""
+        if source.rstrip("/") in (".", ""):
+            return True  # the whole context
+        rel = posix_join("", source.removeprefix("./"))
+        if not rel:
+            return False  # outside the context
+        if any(ch in rel for ch in "*?["):
+            pattern = rel.rstrip("/")
+            return any(fnmatch.fnmatchcase(f, pattern) for f in self.file_set | self.dirs)
+        return rel.rstrip("/") in self.file_set or rel.rstrip("/") in self.dirs
 
     def build_output(self, rel: str) -> bool:
         """Inside a folder .gitignore keeps out as a tool's output (target/, data/warehouse/):
@@ -248,21 +285,31 @@ class Repo:
 
 
     def local_package_sources(self, rel: str) -> list[str]:
-        """The .py files of packages beside a tool that it imports: a thin entry point such
-        as tools/dpf.py declares its options in tools/dpf_lib/."""
-        try:
-            tree = ast.parse((self.root / rel).read_bytes())
-        except (SyntaxError, ValueError, OSError):
-            return []
+        """The .py files beside a tool that it imports, directly or through them: a thin entry
+        point such as tools/dpf.py declares its options in tools/dpf_lib/, and its check-docs
+        command takes them from tools/check_docs.py."""
         folder = rel.rpartition("/")[0]
-        packages: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                packages.add(node.module.split(".")[0])
-            elif isinstance(node, ast.Import):
-                packages.update(alias.name.split(".")[0] for alias in node.names)
-        prefixes = [posix_join(folder, package) + "/" for package in sorted(packages)]
-        return [f for f in self.files if f.endswith(".py") and any(f.startswith(p) for p in prefixes)]
+        seen, todo = {rel}, [rel]
+        while todo:
+            try:
+                tree = ast.parse((self.root / todo.pop()).read_bytes())
+            except (SyntaxError, ValueError, OSError):
+                continue
+            names: set[str] = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module.split(".")[0])
+                elif isinstance(node, ast.Import):
+                    names.update(alias.name.split(".")[0] for alias in node.names)
+            for name in sorted(names):
+                base = posix_join(folder, name)
+                found = [f"{base}.py"] if f"{base}.py" in self.file_set else \
+                    [f for f in self.files if f.startswith(base + "/") and f.endswith(".py")]
+                for source in found:
+                    if source not in seen:
+                        seen.add(source)
+                        todo.append(source)
+        return sorted(seen - {rel})
 
 
 def posix_join(base: str, rel: str) -> str:
@@ -396,7 +443,9 @@ def parse_blocks(rel: str, text: str) -> tuple[list[Block], list[tuple[int, str]
             i += 1
         i += 1  # the closing fence (or the end of the file)
         previous = next((lines[j].strip() for j in range(start - 1, -1, -1) if lines[j].strip()), "")
-        blocks.append(Block(rel, start + 1, lang, "\n".join(body) + "\n", previous == MARKER))
+        quoted = EXCERPT_RE.match(previous)
+        blocks.append(Block(rel, start + 1, lang, "\n".join(body) + "\n", previous == MARKER,
+                            excerpt=quoted.group(1) if quoted else None))
     return blocks, prose
 
 
@@ -643,6 +692,108 @@ def check_yaml_commands(block: Block, documents: list, repo: Repo) -> list[Failu
                 first = command.splitlines()[offset].strip() if offset < len(command.splitlines()) else ""
                 at = next((n for n, line in enumerate(lines) if first and first in line), -1)
                 failures += [Failure(block.path, block.line + 1 + at, "reference", p) for p in problems]
+    return failures
+
+
+def same_line(quoted: str, line: str) -> bool:
+    """A quoted line equals the file's line (both without trailing whitespace). A line the file
+    indents with tabs (a Makefile recipe) may be indented with spaces in the document, where
+    Markdown lint forbids hard tabs."""
+    if quoted == line:
+        return True
+    return line.startswith("\t") and quoted[:1].isspace() and quoted.lstrip() == line.lstrip()
+
+
+def check_excerpt(block: Block, repo: Repo) -> str | None:
+    """The block quotes block.excerpt: its lines (blank lines and `...` / `# ...` elisions
+    aside) appear in that file in the same order."""
+    rel = block.excerpt.removeprefix("./")
+    target = repo.root / rel
+    inside = posix_join("", rel) == rel.rstrip("/")  # no way out of the repository with ..
+    if not inside or not target.is_file():
+        return f"excerpt of `{block.excerpt}`: no such file in this repository"
+    lines = [line.rstrip() for line in target.read_text(encoding="utf-8", errors="replace").splitlines()]
+    at = 0  # the file's lines before `at` are used up
+    for n, raw in enumerate(block.text.splitlines(), start=1):
+        quoted = raw.rstrip()
+        if not quoted.strip() or ELISION_RE.match(quoted):
+            continue
+        found = next((i for i in range(at, len(lines)) if same_line(quoted, lines[i])), None)
+        if found is None:
+            earlier = any(same_line(quoted, line) for line in lines[:at])
+            where = f"not after line {at} of {rel} (it comes earlier: out of order)" if earlier \
+                else f"not in {rel}"
+            return f"excerpt line {n} `{quoted.strip()}`: {where}"
+        at = found + 1
+    return None
+
+
+DOCKER_INSTRUCTION_RE = re.compile(r"^\s*([A-Za-z]+)\s+(.*)$", re.S)
+
+
+def dockerfile_instructions(text: str) -> list[tuple[int, str, str]]:
+    """(line offset, INSTRUCTION, arguments) with continuation lines joined, comments dropped."""
+    found: list[tuple[int, str, str]] = []
+    joined, first = "", 0
+    for n, line in enumerate(text.splitlines()):
+        if not joined:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            first = n
+        elif line.lstrip().startswith("#"):
+            continue  # a comment inside a continued instruction
+        if line.rstrip().endswith("\\"):
+            joined += line.rstrip()[:-1] + " "
+            continue
+        joined += line
+        match = DOCKER_INSTRUCTION_RE.match(joined)
+        if match:
+            found.append((first, match.group(1).upper(), match.group(2).strip()))
+        joined = ""
+    return found
+
+
+def docker_sources(args: str) -> list[str] | None:
+    """The sources of a COPY/ADD (None for --from=, which copies out of another image)."""
+    if args.startswith("["):
+        try:
+            words = [str(w) for w in json.loads(args)]
+        except ValueError:
+            words = args.split()
+    else:
+        try:
+            words = shlex.split(args, posix=True)
+        except ValueError:  # an unclosed quote
+            words = args.split()
+    if any(w.startswith("--from") for w in words):
+        return None
+    paths = [w for w in words if not w.startswith("--")]
+    return [p for p in paths[:-1] if not p.startswith("<<")]  # the last is the destination; <<EOF a heredoc
+
+
+def check_dockerfile(block: Block, repo: Repo) -> list[Failure]:
+    """COPY/ADD sources exist in the repository (the build context), RUN lines like shell."""
+    failures = []
+    for offset, instruction, args in dockerfile_instructions(block.text):
+        line = block.line + 1 + offset
+        if instruction in ("COPY", "ADD"):
+            for source in docker_sources(args) or []:
+                if re.match(r"^[a-z][a-z0-9+.-]*://|^git@", source) or "$" in source:
+                    continue  # a URL, or a build argument only the build knows
+                if not repo.context_has(source):
+                    failures.append(Failure(block.path, line, "reference",
+                                            f"`{instruction} {source}`: no such path in this repository"))
+        elif instruction == "RUN":
+            args = re.sub(r"^(--\S+\s+)+", "", args)  # RUN --mount=... --network=...: options of the build
+            if args.startswith("["):
+                try:
+                    commands = [(0, [str(w) for w in json.loads(args)])]
+                except ValueError:
+                    commands = shell_commands(args)
+            else:
+                commands = shell_commands(args)
+            for _, words in commands:
+                failures += [Failure(block.path, line, "reference", p) for p in check_command(words, repo, block.path)]
     return failures
 
 
@@ -955,17 +1106,18 @@ def check(root: Path, parse_only: bool = False) -> dict:
     runner, sql_mode = None, None
     parsed = [(rel, *parse_blocks(rel, (root / rel).read_text(encoding="utf-8", errors="replace")))
               for rel in documents]
-    if any(b.lang == "sql" and not b.illustrative for _, blocks, _ in parsed for b in blocks):
+    if any(b.lang == "sql" and not b.illustrative and not b.excerpt for _, blocks, _ in parsed for b in blocks):
         runner, sql_mode = sql_runner(root, read_settings(root), parse_only)
     dbt = (read_answer(root, "transformation_tool") or "dbt") == "dbt"
     try:
         for rel, blocks, prose in parsed:
             for block in blocks:
                 totals["blocks"] += 1
-                kind = KINDS.get(block.lang)
+                kind = EXCERPT if block.excerpt and not block.illustrative else KINDS.get(block.lang)
                 if kind is None or (kind == SHELL and not block.illustrative and not shell_is_checkable(block, repo)):
                     continue
-                stats = per_lang.setdefault(block.lang, {"checked": 0, "passed": 0, "illustrative": 0})
+                label = EXCERPT if kind == EXCERPT else block.lang
+                stats = per_lang.setdefault(label, {"checked": 0, "passed": 0, "illustrative": 0})
                 totals["checkable"] += 1
                 if block.illustrative:
                     totals["illustrative"] += 1
@@ -1020,6 +1172,11 @@ def check_block(block: Block, kind: str, repo: Repo, runner, dbt: bool) -> list[
         return [fail(p, "python") for p in dict.fromkeys(check_python(block, repo))]
     if kind == SHELL:
         return check_shell(block, repo)
+    if kind == EXCERPT:
+        problem = check_excerpt(block, repo)
+        return [fail(problem, "excerpt")] if problem else []
+    if kind == DOCKER:
+        return check_dockerfile(block, repo)
     sql = block.text
     if JINJA_ANY.search(sql):
         relations = runner.relations if isinstance(runner, DuckRunner) else {}
@@ -1065,11 +1222,10 @@ def find_root(start: Path) -> Path:
     return Path(out.stdout.strip())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="check_docs.py", description=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, help="repository root (default: found from the current directory)")
+def add_options(parser: argparse.ArgumentParser, root: bool = True) -> None:
+    """The check's options, on its own parser or on `dpf.py check-docs` (which has its --root)."""
+    if root:
+        parser.add_argument("--root", type=Path, help="repository root (default: found from the current directory)")
     parser.add_argument("--json", action="store_true", help="print the figures and failures as JSON")
     parser.add_argument("--min", type=float, default=95.0, metavar="PERCENT",
                         help="fail below this share of checked blocks that pass (default 95)")
@@ -1077,7 +1233,18 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"fail above this share of blocks marked {MARKER} (default 10)")
     parser.add_argument("--parse-only", action="store_true",
                         help="parse the SQL with sqlglot instead of running it against the DuckDB file")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="check_docs.py", description=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """The check with parsed options: prints the figures, returns the exit code."""
     try:
         root = (args.root or find_root(Path.cwd())).resolve()
         result = check(root, parse_only=args.parse_only)

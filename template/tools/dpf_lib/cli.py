@@ -34,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     update.add_argument("--data", action="append", metavar="KEY=VALUE",
                         help="change an answer safely (files the new answer no longer renders are kept "
                              "when your team edited or created them); repeat for several")
-    for p in (health, index, add, update):  # accept --root after the subcommand too
+    docs = sub.add_parser("check-docs", help="run the examples of the documents against this repository "
+                          "(tools/check_docs.py; make check-docs builds the warehouse first)")
+    check_docs = import_check_docs()
+    if check_docs is not None:
+        check_docs.add_options(docs, root=False)
+    for p in (health, index, add, update, docs):  # accept --root after the subcommand too
         p.add_argument("--root", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # a team's non-UTF-8 bytes are shown, never a crash
@@ -53,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_health(root, config, args.json)
         if args.command == "index":
             return cmd_index(root, config, args.check)
+        if args.command == "check-docs":
+            if check_docs is None:
+                raise DpfError("tools/check_docs.py is missing: check-docs needs it beside dpf.py")
+            args.root = root
+            return check_docs.run(args)
         if args.command == "update":
             return cmd_update(root, config, args.to, args.product, args.trust, args.data)
         return cmd_add_product(root, config, args.name, args.slug, args.purpose, args.audience)
@@ -61,3 +71,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+
+
+def import_check_docs():
+    """tools/check_docs.py, which stays runnable alone (None when a team removed it)."""
+    try:
+        import check_docs  # tools/ is on sys.path: dpf.py puts it there
+    except ModuleNotFoundError as exc:
+        if exc.name != "check_docs":
+            raise
+        return None
+    return check_docs
