@@ -74,6 +74,9 @@ def test_the_contract_and_the_dbt_source_state_the_service_levels_of_dpf_toml(re
         assert freshness["warn_after"] == {"count": levels["freshness_warn_hours"], "period": "hour"}
         assert freshness["error_after"] == {"count": levels["freshness_error_hours"], "period": "hour"}
     assert levels["retention_days"] <= levels["raw_retention_days"]  # fct_ is rebuilt from raw
+    # The warning fires when the day's load has not landed by the availability time.
+    run_hour, available_hour = int(levels["run_at"][:2]), int(levels["available_at"][:2])
+    assert levels["freshness_warn_hours"] == 24 + available_hour - run_hour
 
 
 def test_every_time_of_day_is_the_run_time_or_the_availability_time(rendered):
