@@ -31,7 +31,7 @@ def no_starter(template_repo, tmp_path_factory) -> Path:
     src, _ = template_repo
     return render(src, tmp_path_factory.mktemp("wording") / "no-starter",
                   {"ci_platform": "none", "product_name": "Orders", "warehouse": "postgres",
-                   "starter_pipeline": False})
+                   "starter_pipeline": False, "orchestrator": "prefect"})
 
 
 def written_text(root: Path) -> dict[str, str]:
@@ -88,3 +88,17 @@ def test_a_render_without_the_starter_promises_none_of_its_commands_or_files(no_
                 promised += [f"{rel}: {line.strip()}" for line in paragraph.splitlines()
                              if STARTER_ONLY.search(line)]
     assert promised == []
+
+
+# Airflow's words, in a render whose orchestrator is Prefect: checklists and how-tos written once
+# for every stack must say flow (m.UNIT) and name the answer's orchestrator. The comparison table
+# of the orchestrators and dbt's own graph ("in DAG order") are the exceptions.
+AIRFLOW_WORDS = re.compile(r"\bDAGs?\b|Airflow|XCom|dag_id|task instance")
+NOT_AIRFLOW = re.compile(r"in DAG order")
+
+
+def test_a_render_for_another_orchestrator_does_not_speak_airflow(no_starter):
+    airflow = [line for line in lines_matching(no_starter, AIRFLOW_WORDS)
+               if not line.startswith("05_Pipelines/orchestration-patterns.md:")
+               and not NOT_AIRFLOW.search(line.split(": ", 1)[1])]
+    assert airflow == []
