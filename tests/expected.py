@@ -177,7 +177,9 @@ transform/models/intermediate/<id>/int_<id>_daily.sql
 transform/models/marts/<id>/_<id>__models.yml
 transform/models/marts/<id>/fct_<id>.sql
 transform/tests/assert_fct_<id>_reconciles.sql
+transform/tests/assert_fct_<id>_dated_by_load.sql
 transform/tests/generic/unique_combination_of_columns.sql
+transform/macros/publish.sql
 """.split(),
     "sqlmesh": """
 transform/config.py
@@ -185,6 +187,7 @@ transform/external_models.yaml
 transform/models/staging/stg_<id>.sql
 transform/models/intermediate/int_<id>_daily.sql
 transform/models/marts/fct_<id>.sql
+transform/audits/dated_by_load.sql
 transform/tests/test_stg_<id>.yaml
 """.split(),
     "none": """
@@ -192,6 +195,7 @@ transform/10_staging/stg_<id>.sql
 transform/20_intermediate/int_<id>_daily.sql
 transform/30_marts/fct_<id>.sql
 transform/tests/assert_fct_<id>_reconciles.sql
+transform/tests/assert_fct_<id>_dated_by_load.sql
 """.split(),
 }
 PIPELINE_ORCHESTRATOR = {

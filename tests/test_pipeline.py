@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,78 @@ def test_orchestrator_runs_daily_when_the_documents_say(template_repo, tmp_path,
         load = next(node for node in ast.walk(ast.parse(code))
                     if isinstance(node, ast.FunctionDef) and node.name == "load_raw_orders")
         assert "data_interval_start" in {arg.arg for arg in load.args.args}
+
+
+# ---------------------------------------------------------------------------
+#  Publishing keeps its promise: a day whose tests fail publishes nothing
+# ---------------------------------------------------------------------------
+REFUSED = "nothing published: analytics.fct_orders still holds the last data that passed its tests"
+
+
+def published_rows(project: Path, venv: Path) -> list[list[str]]:
+    """Every row of the table consumers read, in key order, read with the project's own duckdb."""
+    code = ("import duckdb, json, sys\n"
+            "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+            "rows = con.execute('select columns(*)::varchar from analytics.fct_orders order by all').fetchall()\n"
+            "print(json.dumps(rows))\n")  # as text: a timestamptz value would need pytz in Python
+    out = subprocess.run([str(venv / "bin/python"), "-c", code, str(project / "data/warehouse/warehouse.duckdb")],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def add_a_day(project: Path, occurred_on: str) -> None:
+    """A new received day in the sample: one order created on `occurred_on`."""
+    sample = project / "data/sample/orders_events.csv"
+    with sample.open() as rows:
+        last = max(row["received_at"][:10] for row in csv.DictReader(rows))
+    received = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    with sample.open("a") as out:
+        out.write(f"orders-e999,created,1,orders-1999,c-001,{occurred_on}T08:00:00Z,{received}T08:01:00Z,web,10.00,EUR\n")
+
+
+def assert_a_failed_day_publishes_nothing(project: Path, venv: Path) -> None:
+    """Run on the sample, add a day a test of fct_orders rejects, run again: the run fails
+    saying so and consumers read exactly the rows of the first run; corrected, the day is published."""
+    at_venv = f"VENV={venv}"
+    sample = project / "data/sample/orders_events.csv"
+    good = sample.read_text()
+    first = make(project, "run", at_venv, timeout=900)
+    assert first.returncode == 0, tail(first)
+    before = published_rows(project, venv)
+
+    add_a_day(project, "2099-01-01")  # a producer's clock off by decades
+    second = make(project, "run", at_venv, timeout=900)
+    assert second.returncode != 0, tail(second)
+    assert REFUSED in second.stdout + second.stderr, tail(second)
+    assert published_rows(project, venv) == before
+
+    sample.write_text(good)
+    add_a_day(project, "2026-01-11")
+    third = make(project, "run", at_venv, timeout=900)
+    assert third.returncode == 0, tail(third)
+    after = published_rows(project, venv)
+    assert len(after) == len(before) + 1
+    assert [row[:2] for row in after if row[0] == "orders-1999"] == [["orders-1999", "2026-01-11"]]
+
+
+def test_dbt_publishes_a_day_only_after_dbt_build_passed(default_repo, tmp_path):
+    """Write-audit-publish with dbt: built and tested in analytics_audit, copied over
+    analytics.fct_orders by `dbt run-operation publish` only when `dbt build` passed."""
+    install = make(default_repo, "install")
+    assert install.returncode == 0, tail(install)
+    project = shutil.copytree(default_repo, tmp_path / "copy", ignore=shutil.ignore_patterns(".venv*", "warehouse"))
+    assert_a_failed_day_publishes_nothing(project, default_repo / ".venv")  # its venv, not a second install
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["sqlmesh", "none"])
+def test_other_starters_publish_a_day_only_after_its_tests_passed(template_repo, tmp_path, tool):
+    """SQLMesh: blocking audits on analytics_audit.fct_orders, then the copy; plain SQL:
+    transform/tests/*.sql on analytics_audit.fct_orders, then the copy."""
+    src, info = template_repo
+    project = render(src, tmp_path / "repo", {**FIXED, "transformation_tool": tool, "orchestrator": "none"},
+                     vcs_ref=info["head"])
+    assert_a_failed_day_publishes_nothing(project, project / ".venv")
 
 
 # ---------------------------------------------------------------------------
