@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 
 from testkit.helpers import render
-from testkit.ladder import FIXED
+from testkit.ladder import (
+    FIXED, commit_all, conflict_markers, recorded_commit, renovate_update, start_project,
+)
 from testkit.pipeline import make, tail
 
 VENV_BIN = Path(sys.executable).parent
@@ -202,3 +204,24 @@ def test_the_images_cmd_builds_the_warehouse_from_what_the_dockerfile_copies(ren
                          text=True, timeout=600)
     assert run.returncode == 0, tail(run)
     assert (app / cmd[cmd.index("--database") + 1]).is_file()
+
+
+def test_a_teams_own_dockerfile_is_never_lost_when_the_release_adds_one(template_repo, tmp_path):
+    """A repository from the release before the Dockerfile, with a Dockerfile of its own:
+    Renovate's update keeps every line of the team's file and merges the release's into it
+    with conflict markers, which the conflict-markers job keeps red until someone decides."""
+    src, info = template_repo
+    shipped = "template/{% if starter_pipeline %}Dockerfile{% endif %}.jinja"
+    without = [tag for tag in info["releases"]
+               if subprocess.run(["git", "cat-file", "-e", f"{tag}:{shipped}"], cwd=src).returncode]
+    project = start_project(src, tmp_path / "project", without[-1], {})
+    assert not (project / "Dockerfile").exists()
+    ours = ["FROM python:3.12-slim", "# Our own image, built our way.", 'CMD ["python", "-m", "ours"]']
+    (project / "Dockerfile").write_text("\n".join(ours) + "\n")
+    commit_all(project, "Our own Dockerfile")
+    run = renovate_update(project, info["head"], trust=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert recorded_commit(project) == info["head"]
+    kept = (project / "Dockerfile").read_text().splitlines()
+    assert [line for line in ours if line not in kept] == []
+    assert any(rel == "Dockerfile" or rel.startswith("Dockerfile:") for rel in conflict_markers(project))
