@@ -143,6 +143,8 @@ tools/schemas/odps-1.0.0.schema.json
 """.split()
 # Since the release after 1.4.0: the check that runs the documents' examples.
 DOCS_CHECK = ["tools/check_docs.py", "tools/requirements-check-docs.txt"]
+# Since the release after 1.5.0: the starter pipeline's image.
+DOCKER_FILES = ["Dockerfile", ".dockerignore"]
 
 # The starter pipeline (question starter_pipeline, on by default for DuckDB);
 # <id> is the product slug as an identifier (customer-360 -> customer_360).
@@ -261,6 +263,7 @@ def expected_files(answers: dict | None = None, release: str = "head") -> set[st
         paths.update(DOCS_CHECK)
         if pipeline_files(answers):
             paths.add("requirements-check-docs.lock")  # what make check-docs installs
+            paths.update(DOCKER_FILES)
     return paths
 
 

@@ -422,7 +422,7 @@ REAL_SHAPES = {
 # What only the starter pipeline renders: none of it may reach an adopted repository.
 STARTER_PATHS = ("data/", "pipelines/", "dags/", "flows/", "transform/", "tests/", "Makefile",
                  "requirements.txt", "requirements-orchestrator.txt", "requirements-warehouse.txt",
-                 "pytest.ini")
+                 "pytest.ini", "Dockerfile", ".dockerignore")
 
 
 def health(repo: Path) -> dict:
