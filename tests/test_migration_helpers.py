@@ -241,7 +241,8 @@ def test_hop_from_1_0_keeps_latin1_crlf_edits_and_ignores_untracked_markdown(tem
     run = renovate_update(project, info["head"], trust=True)
     assert run.returncode == 0, run.stderr[-2000:]
     assert recorded_commit(project) == info["head"]
-    assert (project / "05_Pipelines/dagster/job-structure.md").read_bytes().endswith(b"\r\n" + LATIN1_CRLF)
+    # Byte for byte; inside a conflict when the release also changed the document's last lines.
+    assert b"\r\n" + LATIN1_CRLF in (project / "05_Pipelines/dagster/job-structure.md").read_bytes()
     assert b"Terme ajout\xe9 par l'\xe9quipe.\n" in (project / "11_Learning/glossary.md").read_bytes()
     assert not moved.exists() and not glossary.exists()
     for rel, data in untracked.items():
