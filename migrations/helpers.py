@@ -213,7 +213,14 @@ class CannotMerge(Exception):
 def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str]) -> tuple[bytes, bool]:
     """3-way merge with git merge-file, on bytes; returns (merged bytes, had conflicts).
 
-    Labels are written as UTF-8 (they are paths). Raises CannotMerge on binary input."""
+    Labels are written as UTF-8 (they are paths). Raises CannotMerge on binary input.
+
+    A team that only added lines at the end of the file (its notes under the last section)
+    gets them after the release's version, even when the release changed the last lines:
+    git merge-file would call those adjacent changes a conflict."""
+    appended = ours[len(base):]
+    if base.endswith(b"\n") and theirs.endswith(b"\n") and ours.startswith(base) and appended:
+        return theirs + appended, False
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):

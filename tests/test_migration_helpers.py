@@ -33,6 +33,19 @@ def test_merge_file_keeps_latin1_and_crlf_bytes_exactly():
     assert merged == theirs + LATIN1_CRLF
 
 
+def test_merge_file_puts_lines_a_team_appended_after_the_release_version():
+    """Only appended at the end, while the release rewrote the last line: no conflict."""
+    base = b"# Doc\r\n\r\n- old last question\r\n"
+    ours = base + b"Note ajout\xe9e par l'\xe9quipe\r\n"
+    theirs = b"# Doc\r\n\r\n- new last question\r\n"
+    merged, conflicted = migration.merge_file(ours, base, theirs, LABELS)
+    assert (merged, conflicted) == (theirs + b"Note ajout\xe9e par l'\xe9quipe\r\n", False)
+    # An edit above the end is a real 3-way merge again.
+    edited = base.replace(b"# Doc", b"# Our doc") + b"more\r\n"
+    merged, conflicted = migration.merge_file(edited, base, theirs, LABELS)
+    assert conflicted and b"more\r\n" in merged and b"# Our doc" in merged
+
+
 def test_merge_file_conflict_keeps_both_sides_bytes():
     ours = BASE.replace(b"Line two.", b"Line two, ours: \xe9t\xe9\r")
     theirs = BASE.replace(b"Line two.", b"Line two, the release's.")
