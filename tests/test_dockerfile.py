@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+import check_docs  # template/tools, on pytest's pythonpath: the checker the repository ships
+
 from testkit.helpers import render
 from testkit.ladder import (
     FIXED, commit_all, conflict_markers, recorded_commit, renovate_update, start_project,
@@ -47,20 +49,8 @@ def rendered(template_repo, tmp_path_factory) -> dict[str, Path]:
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(KEYWORD, arguments) per instruction; continuation lines joined, comments dropped."""
-    out, pending = [], ""
-    for line in dockerfile.read_text().splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        pending += line.rstrip()
-        if pending.endswith("\\"):
-            pending = pending[:-1] + " "
-            continue
-        keyword, _, args = pending.strip().partition(" ")
-        out.append((keyword.upper(), args.strip()))
-        pending = ""
-    assert not pending, "a continuation line runs off the end of the Dockerfile"
-    return out
+    """(KEYWORD, arguments) per instruction, parsed as the repository's own check_docs does."""
+    return [(keyword, args) for _, keyword, args in check_docs.dockerfile_instructions(dockerfile.read_text())]
 
 
 def copies(steps: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
