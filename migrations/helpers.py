@@ -38,7 +38,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import copier
 import yaml
 
 PRODUCTS_DIR = "01_Data_Products"
@@ -98,6 +97,11 @@ def only_these(paths: set[str]) -> list[str]:
 
 def render(answers: dict, dst: Path, only: set[str] | None = None) -> Path:
     """Render the release recorded in `answers` with those answers (just `only`, if given)."""
+    if only is not None and not only:
+        dst.mkdir(parents=True, exist_ok=True)  # nothing wanted: no clone, no render
+        return dst
+    import copier  # here, not at the top: the "before" stage needs no Copier, and importing it costs 0.3 s
+
     data = {k: v for k, v in answers.items() if not k.startswith("_")}
     copier.run_copy(
         answers["_src_path"], str(dst), data=data, vcs_ref=answers["_commit"],
