@@ -6,7 +6,7 @@ it checks, the illustrative and excerpt markers, the figures and the exit codes,
 pre-commit), rendered alone by Copier. Then the check on real
 renders: the default stack with `make run` executed (its SQL runs against the DuckDB file),
 and other stacks whose SQL is parsed with sqlglot, each held to the bar the generated CI
-applies (95% of the blocks run, at most 10% marked illustrative).
+applies (every block not marked illustrative runs, at most 10% marked).
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def test_exit_codes_follow_the_minimum_and_the_illustrative_limit(tmp_path, caps
     root = make_tree(tmp_path, {**BASE, "07_Area/half.md": half})
     assert check_docs.main(["--root", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "07_Area/half.md:7: yaml:" in out and "blocks: 1/2 runnable (50.0%, minimum 95%)" in out
+    assert "07_Area/half.md:7: yaml:" in out and "blocks: 1/2 runnable (50.0%, minimum 100%)" in out
+    assert f"for a deliberate sketch, put {MARKER} on the line before its fence" in out
     assert check_docs.main(["--root", str(root), "--min", "50"]) == 0
     capsys.readouterr()
     # Two of three blocks marked: 66.7% illustrative is over the 10% limit whatever the figure.
@@ -211,11 +212,11 @@ def test_dpf_toml_names_another_database_or_dialect(tmp_path, monkeypatch, capsy
 # ---------------------------------------------------------------------------
 #  Real renders
 # ---------------------------------------------------------------------------
-# The bar of issue 12, for every stack: at least 95% of the blocks not marked illustrative run
-# (or, for another warehouse, parse), at most 10% of the blocks are marked, and at least 95% of
+# The bar the generated CI applies, for every stack: every block not marked illustrative runs
+# (or, for another warehouse, parses), at most 10% of the blocks are marked, and at least 95% of
 # the repository paths, make targets and flags the documents name exist. The documents scored
-# 49% (DuckDB, run) before they were rewritten on the starter's real model.
-RUNNABLE_MIN, ILLUSTRATIVE_MAX, REFERENCES_MIN = 95.0, 10.0, 95.0
+# 49% (DuckDB, run) before they were rewritten on the starter's real model (issue 12).
+RUNNABLE_MIN, ILLUSTRATIVE_MAX, REFERENCES_MIN = 100.0, 10.0, 95.0
 
 
 def render_repo(template_repo, dst: Path, answers: dict) -> Path:
@@ -261,7 +262,7 @@ def report(capsys, stack: str, result: dict) -> None:
 def assert_figures(stack: str, result: dict) -> None:
     blocks = result["blocks"]
     assert result["documents"] > 50
-    assert blocks["checked"] > 100 and blocks["checkable"] == blocks["checked"] + blocks["illustrative"]
+    assert blocks["checked"] > 90 and blocks["checkable"] == blocks["checked"] + blocks["illustrative"]
     assert blocks["runnable_percent"] == round(100 * blocks["passed"] / blocks["checked"], 1)
     assert blocks["runnable_percent"] >= RUNNABLE_MIN, (stack, result["failures"])
     assert blocks["illustrative_percent"] <= ILLUSTRATIVE_MAX, stack
@@ -476,7 +477,7 @@ def dpf_check_docs(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_dpf_check_docs_exit_codes_and_its_flags_documented(tmp_path):
-    files = {**BASE, "02_Area/ok.md": doc(("yaml", "ok: 1\n"), ("bash", "python tools/dpf.py check-docs --parse-only --min 95\n"))}
+    files = {**BASE, "02_Area/ok.md": doc(("yaml", "ok: 1\n"), ("bash", "python tools/dpf.py check-docs --parse-only --min 100\n"))}
     for source in [DPF / "dpf.py", DPF / "check_docs.py", *(DPF / "dpf_lib").glob("*.py")]:
         files[str(source.relative_to(DPF.parent))] = source.read_text()
     root = make_tree(tmp_path, files)
@@ -533,13 +534,13 @@ def test_generated_ci_runs_make_run_then_the_check_beside_the_other_jobs(templat
     jobs = ci_jobs(project)
     assert jobs["check-docs"] == ["make run", "make check-docs"]
     assert {"conflict-markers", "docs", "contracts", "pipeline"} <= set(jobs)  # alongside, never instead
-    # make check-docs: the warehouse first, then the check's own lock, then the check at 95%.
+    # make check-docs: the warehouse first, then the check's own lock, then the check (every block).
     dry = subprocess.run(["make", "-n", "--no-print-directory", "check-docs"], cwd=project,
                          capture_output=True, text=True, timeout=60)
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
     order = [next(n for n, line in enumerate(lines) if what in line) for what in (
-        "-m pipelines.run", "-r requirements-check-docs.lock", "tools/dpf.py check-docs --min 95")]
+        "-m pipelines.run", "-r requirements-check-docs.lock", "tools/dpf.py check-docs")]
     assert order == sorted(order), dry.stdout
 
 

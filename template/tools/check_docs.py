@@ -45,8 +45,8 @@ It is counted apart and not checked; illustrative blocks may be at most --max-il
 percent (default 10) of the blocks of the kinds above.
 
 Figures: runnable = checked blocks that pass / checked blocks (blocks not marked), as a
-percentage; the command fails (exit 1) below --min (default 95) or above the illustrative
-limit; exit 2 when something needed is missing (duckdb, sqlglot, PyYAML, the DuckDB file).
+percentage; the command fails (exit 1) below --min (default 100: every checked block must
+pass, so one broken example fails CI) or above the illustrative limit; exit 2 when something needed is missing (duckdb, sqlglot, PyYAML, the DuckDB file).
 
 Run it where the pipeline is installed (duckdb's version must be the one that wrote the file):
 `make check-docs` builds the warehouse (make run), installs what the check needs from its lock
@@ -54,7 +54,7 @@ and runs it. By hand, the same through dpf.py or this file alone:
 
     make run
     .venv/bin/python -m pip install -r tools/requirements-check-docs.txt
-    .venv/bin/python tools/dpf.py check-docs [--json] [--min 95] [--max-illustrative 10]
+    .venv/bin/python tools/dpf.py check-docs [--json] [--min 100] [--max-illustrative 10]
     .venv/bin/python tools/check_docs.py [the same options]
 
 With --parse-only no warehouse is needed (the SQL is parsed, not run): the pre-commit hook
@@ -1227,8 +1227,8 @@ def add_options(parser: argparse.ArgumentParser, root: bool = True) -> None:
     if root:
         parser.add_argument("--root", type=Path, help="repository root (default: found from the current directory)")
     parser.add_argument("--json", action="store_true", help="print the figures and failures as JSON")
-    parser.add_argument("--min", type=float, default=95.0, metavar="PERCENT",
-                        help="fail below this share of checked blocks that pass (default 95)")
+    parser.add_argument("--min", type=float, default=100.0, metavar="PERCENT",
+                        help="fail below this share of checked blocks that pass (default 100: any failing block fails)")
     parser.add_argument("--max-illustrative", type=float, default=10.0, metavar="PERCENT",
                         help=f"fail above this share of blocks marked {MARKER} (default 10)")
     parser.add_argument("--parse-only", action="store_true",
@@ -1269,6 +1269,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"inline references: {refs['passed']}/{refs['checked']} exist ({refs['existing_percent']}%)")
         if result["failure_kinds"]:
             print("failures by kind: " + ", ".join(f"{k} {n}" for k, n in result["failure_kinds"].items()))
+        if not result["ok"] and result["failures"]:
+            print(f"Fix each failing example, or, for a deliberate sketch, put {MARKER} on the line before its fence.")
     return 0 if result["ok"] else 1
 
 
