@@ -137,6 +137,24 @@ def test_build_outputs_count_as_paths_but_files_a_glob_ignores_do_not(tmp_path):
     assert failures_of(check_docs.check(root)) == ["05_Area/paths.md:3: `data/orders.duckdb`: no such path in this repository"]
 
 
+def test_an_ignored_folder_not_built_yet_counts_as_a_path(tmp_path):
+    """Before `make run`, git cannot tell data/warehouse is a folder; the pre-commit hook and the
+    docs job check a fresh clone, so the folder a tool writes must count as it is named."""
+    text = "# Doc\n\nThe snapshots go under the gitignored `data/warehouse/` (or `data/warehouse`).\n"
+    root = make_tree(tmp_path, {**BASE, "05_Area/folder.md": text})
+    assert not (root / "data").exists()
+    assert failures_of(check_docs.check(root)) == []
+
+
+def test_an_import_the_locks_install_is_a_declared_dependency(tmp_path):
+    """Like pydantic, which comes with dbt: in requirements.lock, not in requirements.txt."""
+    block = doc(("python", "import comes_along\nimport notinstalledanywhere\n"))
+    lock = "dbt-core==1.10.0 \\\n    --hash=sha256:00\n    # via -r requirements.txt\ncomes-along==2.11.0 \\\n    --hash=sha256:11\n"
+    files = {**BASE, "requirements.txt": "dbt-core\n", "requirements.lock": lock, "03_Area/imports.md": block}
+    messages = failures_of(check_docs.check(make_tree(tmp_path, files)))
+    assert messages == ["03_Area/imports.md:3: import of `notinstalledanywhere`: neither a repository module nor a declared dependency"]
+
+
 def test_a_placeholder_path_is_not_a_reference(tmp_path):
     text = "# Doc\n\nRun it on `path/to/your.duckdb`, or on `data/ours.duckdb`.\n"
     root = make_tree(tmp_path, {**BASE, "05_Area/placeholder.md": text})

@@ -14,8 +14,8 @@ It reads the Markdown documents git tracks (README.md and the numbered areas, 01
                set aside (quoted alone, its name must be a model of the repository).
     ```python  compiles; every import of a repository module (pipelines.orders.load) resolves
                to a file and, for `from x import name`, to a name it defines; any other import
-               is the standard library's, installed here, in a requirements*.txt or imported
-               by the repository's own code
+               is the standard library's, installed here, in a requirements*.txt or .lock or
+               imported by the repository's own code
     ```yaml / ```json / ```toml   parse
     ```bash / ```sh / ```console   every make target, repository path, `python -m` module and
                flag of the repository's own tools (tools/*.py, python -m pipelines.run) exists;
@@ -179,10 +179,15 @@ class Repo:
         """Inside a folder .gitignore keeps out as a tool's output (target/, data/warehouse/):
         `make run` or the tool writes it. A file pattern (*.duckdb) does not count."""
         if rel not in self._ignored:
-            out = subprocess.run(["git", "check-ignore", "--no-index", "-v", rel], cwd=self.root,
-                                 capture_output=True, text=True)
-            pattern = out.stdout.split("\t", 1)[0].split(":", 2)[-1] if out.returncode == 0 else ""
-            self._ignored[rel] = pattern.endswith("/") and not pattern.startswith("!")
+            self._ignored[rel] = False
+            # As a folder too: before the tool has run, git cannot tell data/warehouse is one.
+            for candidate in (rel, rel + "/"):
+                out = subprocess.run(["git", "check-ignore", "--no-index", "-v", candidate], cwd=self.root,
+                                     capture_output=True, text=True)
+                pattern = out.stdout.split("\t", 1)[0].split(":", 2)[-1] if out.returncode == 0 else ""
+                if pattern.endswith("/") and not pattern.startswith("!"):
+                    self._ignored[rel] = True
+                    break
         return self._ignored[rel]
 
     # -- the tools' own settings ---------------------------------------------
@@ -378,11 +383,12 @@ def normalize(name: str) -> str:
 
 
 def read_dependencies(root: Path, files: list[str]) -> set[str]:
-    """Import names the repository declares in its requirements files (best effort)."""
+    """Import names the repository installs: its requirements files and their locks, whose
+    pinned dependencies of dependencies are installed too (pydantic comes with dbt)."""
     names: set[str] = set()
     for rel in files:
         base = rel.rsplit("/", 1)[-1]
-        if not (base.startswith("requirements") and base.endswith(".txt")):
+        if not (base.startswith("requirements") and base.endswith((".txt", ".lock"))):
             continue
         for line in (root / rel).read_text(encoding="utf-8", errors="replace").splitlines():
             match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
