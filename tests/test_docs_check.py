@@ -351,7 +351,8 @@ def test_other_stacks_parse_their_sql(default_checked, template_repo, tmp_path, 
     ("bigquery-none-prefect (parsed)", {"transformation_tool": "none", "orchestrator": "prefect",
                                         "warehouse": "bigquery", "ci_platform": "none"}),
     ("postgres-dbt-none (parsed)", {"orchestrator": "none", "warehouse": "postgres"}),
-], ids=["bigquery", "postgres"])
+    ("databricks-dbt-airflow (parsed)", {"warehouse": "databricks"}),
+], ids=["bigquery", "postgres", "databricks"])
 def test_more_stacks_parse_their_sql(default_checked, template_repo, tmp_path, capsys, stack, answers):
     _, python = default_checked
     project = render_repo(template_repo, tmp_path / "repo", answers)
