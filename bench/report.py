@@ -9,6 +9,15 @@ def verdict(ok: bool) -> str:
 
 
 def report(results: dict, info: dict) -> str:
+    def own_run(what: str, run: dict | None) -> None:
+        """A section measured in another run than the tables above (--merge): its own machine line."""
+        if run:
+            m = run["machine"]
+            add(f"{what}: {run['when']}, {m['nproc']} CPUs ({m['cpu']}), {m['os']}, "
+                f"Python {m['python']}, copier {m['copier']}, Jinja2 {m['jinja2']}, git {m['git']}; load average "
+                f"{run['load_before']} at start, {run['load_after']} at end; template HEAD tagged {run['head']}.")
+            add("")
+
     lines = []
     add = lines.append
     m = info["machine"]
@@ -56,13 +65,7 @@ def report(results: dict, info: dict) -> str:
         add("")
     if "products" in results:
         rows = results["products"]
-        run = results.get("runs", {}).get("products")
-        if run:  # measured in a later run than the sections above (--merge)
-            m = run["machine"]
-            add(f"Products measured on their own: {run['when']}, {m['nproc']} CPUs ({m['cpu']}), {m['os']}, "
-                f"Python {m['python']}, copier {m['copier']}, Jinja2 {m['jinja2']}, git {m['git']}; load average {run['load_before']} at start, {run['load_after']} at end; "
-                f"template HEAD tagged {run['head']}.")
-            add("")
+        own_run("Products measured on their own", results.get("runs", {}).get("products"))
         # Runs before the per-file sequence updated every answers file in turn in one tree.
         sequence = ("one clean checkout of the base per answers file, as Renovate's branches"
                     if rows[0].get("update_sequence") == "renovate-per-file" else "one tree, file after file")
@@ -100,6 +103,7 @@ def report(results: dict, info: dict) -> str:
         add("")
     if "fleet" in results:
         f = results["fleet"]
+        own_run("The fleet measured on its own", results.get("runs", {}).get("fleet"))
         starts = ", ".join(f"{n} from {t}" for t, n in f["by_start"].items())
         add("| fleet | value |")
         add("| --- | --- |")
