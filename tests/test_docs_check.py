@@ -151,8 +151,12 @@ def test_an_import_the_locks_install_is_a_declared_dependency(tmp_path):
     block = doc(("python", "import comes_along\nimport notinstalledanywhere\n"))
     lock = "dbt-core==1.10.0 \\\n    --hash=sha256:00\n    # via -r requirements.txt\ncomes-along==2.11.0 \\\n    --hash=sha256:11\n"
     files = {**BASE, "requirements.txt": "dbt-core\n", "requirements.lock": lock, "03_Area/imports.md": block}
-    messages = failures_of(check_docs.check(make_tree(tmp_path, files)))
+    root = make_tree(tmp_path, files)
+    messages = failures_of(check_docs.check(root))
     assert messages == ["03_Area/imports.md:3: import of `notinstalledanywhere`: neither a repository module nor a declared dependency"]
+    declared = check_docs.read_dependencies(root, ["requirements.txt", "requirements.lock"])
+    assert {"comes_along", "dbt_core", "dbt"} <= declared  # dbt from the name the team wrote
+    assert not {"comes", "along", "via", "hash", "sha256"} & declared  # a lock's names are taken whole
 
 
 def test_a_placeholder_path_is_not_a_reference(tmp_path):
@@ -188,6 +192,22 @@ def test_exit_codes_follow_the_minimum_and_the_illustrative_limit(tmp_path, caps
     assert check_docs.main(["--root", str(root), "--json"]) == 1
     result = json.loads(capsys.readouterr().out)
     assert result["blocks"]["illustrative_percent"] == 66.7 and result["ok"] is False
+    assert check_docs.main(["--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "More than 10% of the blocks are marked illustrative" in out
+    assert "Fix each failing example" not in out  # nothing failed: marking more would be wrong advice
+
+
+def test_one_failing_block_fails_the_check_however_many_pass(tmp_path, monkeypatch, capsys):
+    """2000 of 2001 rounds to 100.0%; the bar compares the unrounded share."""
+    result = {"documents": 1, "sql": "parsed", "languages": {}, "failure_kinds": {}, "failures": [],
+              "references": {"passed": 0, "checked": 0, "existing_percent": 100.0},
+              "blocks": {"passed": 2000, "checked": 2001, "illustrative": 0, "checkable": 2001,
+                         "runnable_percent": check_docs.percent(2000, 2001), "illustrative_percent": 0.0}}
+    assert result["blocks"]["runnable_percent"] == 100.0
+    monkeypatch.setattr(check_docs, "check", lambda root, parse_only=False: json.loads(json.dumps(result)))
+    assert check_docs.main(["--root", str(tmp_path)]) == 1
+    assert check_docs.main(["--root", str(tmp_path), "--min", "99.9"]) == 0
 
 
 def test_only_the_numbered_areas_and_the_readme_are_documents(tmp_path):
@@ -280,6 +300,7 @@ def report(capsys, stack: str, result: dict) -> None:
 def assert_figures(stack: str, result: dict) -> None:
     blocks = result["blocks"]
     assert result["documents"] > 50
+    # BigQuery with plain SQL, the smallest stack, checks 95 blocks.
     assert blocks["checked"] > 90 and blocks["checkable"] == blocks["checked"] + blocks["illustrative"]
     assert blocks["runnable_percent"] == round(100 * blocks["passed"] / blocks["checked"], 1)
     assert blocks["runnable_percent"] >= RUNNABLE_MIN, (stack, result["failures"])

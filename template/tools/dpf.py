@@ -17,7 +17,7 @@ packaging (tools/requirements.txt; Copier brings them too). Run it from anywhere
                                             change an answer (a shared one for the root and
                                             every product) keeping every file your team
                                             edited or created that the new answer drops
-    python tools/dpf.py check-docs [--parse-only] [--min 100] [--json]
+    python tools/dpf.py check-docs [--parse-only] [--min PERCENT] [--json]
                                             run the documents' examples against this
                                             repository (tools/check_docs.py, which needs
                                             sqlglot: tools/requirements-check-docs.txt)
