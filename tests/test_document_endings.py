@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from testkit.helpers import git, render
-from testkit.ladder import ANSWER_SETS, FIXED, commit_all, renovate_update
+from testkit.ladder import ANSWER_SETS, FIXED, commit_all, renovate_update, tree_bytes
+from testkit.tree import git_repo
 
 # Files whose last line changes between the previous release and HEAD, on purpose:
 # {path in the render: why}. Empty it in the first commit after the release that changes them.
@@ -31,8 +32,7 @@ def last_line(data: bytes) -> bytes | None:
 
 
 def written_files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and not p.is_symlink() and p.name != ".copier-answers.yml"}
+    return {rel: data for rel, data in tree_bytes(root).items() if not rel.endswith(".copier-answers.yml")}
 
 
 def compared_release(info: dict) -> str:
@@ -47,10 +47,8 @@ def compared_release(info: dict) -> str:
 # ----------------------------------------------------------------------------
 def tiny_template(root: Path, releases: list[str]) -> Path:
     """A template repository whose release i writes notes.md with the text releases[i]."""
-    (root / "t").mkdir(parents=True)
-    (root / "copier.yml").write_text("_subdirectory: t\n")
-    (root / "t" / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers|to_nice_yaml -}}\n")
-    git(root, "init", "-q", "-b", "main")
+    git_repo(root, {"copier.yml": "_subdirectory: t\n",
+                    "t/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n"})
     for number, text in enumerate(releases, start=1):
         (root / "t" / "notes.md").write_text(text)
         commit_all(root, f"release {number}")
